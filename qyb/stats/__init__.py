@@ -21,3 +21,15 @@ from .intervals import (
     rate_ci,
     wilson_ci,
 )
+from .compare import (
+    DEFAULT_BAND,
+    RR_METHOD,
+    VERDICTS,
+    baseline_counts,
+    bh_qvalues,
+    binom_test_pvalue,
+    compare_baseline,
+    compare_counts,
+    etest_pvalue,
+    verdict,
+)

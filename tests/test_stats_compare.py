@@ -1,0 +1,169 @@
+"""Two-period comparison: scipy cross-checks, hand-computed cases, BH, verdicts, baselines."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from qyb.stats import (
+    RR_METHOD,
+    baseline_counts,
+    bh_qvalues,
+    binom_test_pvalue,
+    compare_baseline,
+    compare_counts,
+    etest_pvalue,
+    verdict,
+)
+
+
+def test_binom_test_matches_scipy_exactly():
+    rng = np.random.default_rng(11)
+    n = rng.integers(1, 120, 400)
+    k = rng.integers(0, n + 1)
+    p = rng.uniform(0.02, 0.98, 400)
+    # include symmetric / tie cases
+    k = np.r_[k, 5, 0, 10, 3, 7]
+    n = np.r_[n, 10, 10, 10, 6, 14]
+    p = np.r_[p, 0.5, 0.5, 0.5, 0.5, 0.5]
+    got = binom_test_pvalue(k, n, p)
+    ref = np.array([stats.binomtest(int(a), int(b), c).pvalue for a, b, c in zip(k, n, p)])
+    np.testing.assert_allclose(got, ref, rtol=1e-12, atol=0)
+    assert binom_test_pvalue(0, 0, 0.5) == 1.0
+
+
+def test_etest_matches_scipy():
+    rng = np.random.default_rng(12)
+    k1 = rng.integers(0, 45, 60)
+    k2 = rng.integers(0, 45, 60)
+    n1 = rng.uniform(15000, 35000, 60)
+    n2 = rng.uniform(15000, 35000, 60)
+    got = etest_pvalue(k1, n1, k2, n2)
+    ref = np.array([stats.poisson_means_test(int(a), b, int(c), d).pvalue for a, b, c, d in zip(k1, n1, k2, n2)])
+    np.testing.assert_allclose(got, ref, rtol=1e-10, atol=1e-14)
+    assert etest_pvalue(0, 1.0, 0, 2.0) == 1.0
+    # Krishnamoorthy & Thomson (2004) example via scipy's documented value: k1=0,n1=... use scipy doc
+    ref = stats.poisson_means_test(0, 100, 3, 100).pvalue
+    assert etest_pvalue(0, 100, 3, 100) == pytest.approx(ref, rel=1e-12)
+
+
+def test_etest_small_block_budget_gives_same_answer():
+    k1, k2 = np.array([3, 30, 100]), np.array([9, 20, 140])
+    n1 = n2 = np.array([1.0, 1.0, 1.0])
+    np.testing.assert_allclose(etest_pvalue(k1, n1, k2, n2, max_cells=10), etest_pvalue(k1, n1, k2, n2), rtol=1e-13)
+
+
+def test_bh_matches_scipy():
+    rng = np.random.default_rng(5)
+    p = np.r_[rng.uniform(size=40), rng.uniform(0, 0.01, 10), 0.03, 0.03]
+    np.testing.assert_allclose(bh_qvalues(p), stats.false_discovery_control(p, method="bh"), rtol=1e-14)
+    # hand-computed: p = .01 .04 .03 .20, m = 4 -> sorted .01 .03 .04 .20 -> .04 .06 .0533 .20 -> .04 .0533 .0533 .20
+    np.testing.assert_allclose(bh_qvalues([0.01, 0.04, 0.03, 0.20]), [0.04, 0.16 / 3, 0.16 / 3, 0.20])
+    q = bh_qvalues([0.01, np.nan, 0.04])
+    assert np.isnan(q[1]) and q[0] == pytest.approx(0.02) and q[2] == pytest.approx(0.04)
+    # within groups
+    q = bh_qvalues(np.array([0.01, 0.04, 0.01, 0.04]), groups=["a", "a", "b", "b"])
+    np.testing.assert_allclose(q, [0.02, 0.04, 0.02, 0.04])
+
+
+def test_compare_hand_computed_case():
+    """永宁-like: 12 fraud alerts in February, 4 in March, population 29,000 both months."""
+    out = compare_counts(12, 29000, 4, 29000)
+    row = out.iloc[0]
+    assert row["rate_ratio"] == pytest.approx(1 / 3)
+    # conditional: 4 of 16 events now, p0 = 1/2
+    assert row["p_exact"] == pytest.approx(stats.binomtest(4, 16, 0.5).pvalue)
+    assert row["p_exact"] == pytest.approx(2 * sum(stats.binom.pmf(range(5), 16, 0.5)))  # 0.0768...
+    assert row["p_etest"] == pytest.approx(stats.poisson_means_test(4, 29000, 12, 29000).pvalue)
+    ci = stats.binomtest(4, 16, 0.5).proportion_ci(method="exact")
+    assert row["rr_lower"] == pytest.approx(ci.low / (1 - ci.low))
+    assert row["rr_upper"] == pytest.approx(ci.high / (1 - ci.high))
+    # Clopper-Pearson 4/16 = 0.0727 -- 0.5238 (tables), so r = p/(1-p) = 0.0784 -- 1.0998
+    assert row["rr_lower"] == pytest.approx(0.0727 / (1 - 0.0727), abs=2e-4)
+    assert row["rr_upper"] == pytest.approx(0.5238 / (1 - 0.5238), abs=2e-4)
+    assert row["method"] == RR_METHOD
+    assert row["verdict"] == "下降但不显著"
+    assert row["rate_before"] == pytest.approx(12 / 2.9) and row["rate_now"] == pytest.approx(4 / 2.9)
+
+
+def test_rr_interval_solves_tail_equations():
+    x0, e0, x1, e1 = 30, 28000.0, 14, 29500.0
+    out = compare_counts(x0, e0, x1, e1, level=0.9).iloc[0]
+    n = x0 + x1
+    for r, tail in ((out["rr_lower"], "upper"), (out["rr_upper"], "lower")):
+        p = r * e1 / (r * e1 + e0)
+        prob = stats.binom.sf(x1 - 1, n, p) if tail == "upper" else stats.binom.cdf(x1, n, p)
+        assert prob == pytest.approx(0.05, rel=1e-8)
+
+
+def test_compare_unequal_exposures_and_edges():
+    out = compare_counts([0, 0, 5, 20], [30000, 30000, 30000, 10000], [0, 3, 0, 20], [30000, 30000, 30000, 20000])
+    # no events at all: undefined ratio, p = 1, 基本持平
+    assert np.isnan(out.loc[0, "rate_ratio"]) and out.loc[0, "p_exact"] == 1 and out.loc[0, "p_etest"] == 1
+    assert out.loc[0, "verdict"] == "基本持平"
+    # rise from zero: infinite ratio and upper limit, finite lower limit
+    assert np.isinf(out.loc[1, "rate_ratio"]) and np.isinf(out.loc[1, "rr_upper"]) and out.loc[1, "rr_lower"] > 0
+    # fall to zero: ratio 0, lower 0
+    assert out.loc[2, "rate_ratio"] == 0 and out.loc[2, "rr_lower"] == 0
+    # equal counts, doubled population: rate halves
+    assert out.loc[3, "rate_ratio"] == pytest.approx(0.5)
+    assert out.loc[3, "p_exact"] == pytest.approx(stats.binomtest(20, 40, 2 / 3).pvalue)
+    with pytest.raises(ValueError):
+        compare_counts(-1, 1.0, 2, 1.0)
+    with pytest.raises(ValueError):
+        compare_counts(1, 0.0, 2, 1.0)
+
+
+def test_compare_q_values_and_verdicts_vectorised():
+    before = pd.Series([40, 40, 40, 40, 40, 40], index=list("abcdef"))
+    now = pd.Series([10, 30, 41, 55, 90, 38], index=list("abcdef"))
+    pop = pd.Series(30000.0, index=before.index)
+    out = compare_counts(before, pop, now, pop)
+    assert list(out.index) == list("abcdef")
+    np.testing.assert_allclose(out["q_value"], stats.false_discovery_control(out["p_exact"]))
+    assert out["verdict"].tolist() == ["显著下降", "下降但不显著", "基本持平", "上升但不显著", "显著上升", "基本持平"]
+    q_e = compare_counts(before, pop, now, pop, q_from="etest")["q_value"]
+    np.testing.assert_allclose(q_e, stats.false_discovery_control(out["p_etest"]))
+    for col in ["count_before", "exposure_before", "count_now", "exposure_now", "rate_ratio", "rr_lower",
+                "rr_upper", "p_etest", "p_exact", "q_value", "verdict"]:
+        assert col in out.columns
+
+
+def test_verdict_rule():
+    rr = np.array([0.5, 0.5, 0.95, 1.05, 1.5, 1.5, np.nan, 1.02])
+    q = np.array([0.01, 0.2, 0.5, 0.5, 0.2, 0.001, 1.0, 0.01])
+    assert list(verdict(rr, q)) == ["显著下降", "下降但不显著", "基本持平", "基本持平",
+                                    "上升但不显著", "显著上升", "基本持平", "显著上升"]
+    assert list(verdict(np.array([0.85]), np.array([0.5]), band=(0.8, 1.25))) == ["基本持平"]
+
+
+def _monthly():
+    months = pd.period_range("2022-01", "2023-03", freq="M")
+    counts = pd.DataFrame({"永宁": np.arange(1, 16), "新市": np.arange(101, 116)}, index=months)
+    return counts
+
+
+def test_baselines():
+    counts = _monthly()
+    pop = pd.Series({"永宁": 29000.0, "新市": 20000.0})
+    mom = baseline_counts(counts, pop, "2023-03", "mom")
+    assert mom.loc["永宁", "count_before"] == 14 and mom.loc["永宁", "count_now"] == 15
+    assert mom.loc["永宁", "months_before"] == "2023-02"
+    yoy = baseline_counts(counts, pop, "2023-03", "yoy")
+    assert yoy.loc["新市", "count_before"] == 103 and yoy.loc["新市", "exposure_before"] == 20000
+    m3 = baseline_counts(counts, pop, "2023-03", "3m")
+    assert m3.loc["永宁", "count_before"] == 12 + 13 + 14
+    assert m3.loc["永宁", "exposure_before"] == 3 * 29000
+    assert m3.loc["永宁", "months_before"] == "2022-12,2023-01,2023-02"
+    # rate ratio against the 3-month mean = now / mean of the three months (constant population)
+    res = compare_baseline(counts, pop, "2023-03", "3m")
+    assert res.loc["永宁", "rate_ratio"] == pytest.approx(15 / 13)
+    # string month index and DataFrame exposures
+    c2 = counts.copy()
+    c2.index = c2.index.astype(str)
+    e2 = pd.DataFrame(25000.0, index=c2.index, columns=c2.columns)
+    m3b = baseline_counts(c2, e2, "2023-03", "3m")
+    assert m3b.loc["新市", "exposure_before"] == 75000
+    with pytest.raises(ValueError, match="2021-03"):
+        baseline_counts(counts, pop, "2022-03", "yoy")
