@@ -1,0 +1,107 @@
+"""Normalisation of indicator values across units, NaN-aware, along the last axis.
+
+Every function takes an array whose last axis is units (any leading axes:
+months, towns, Monte Carlo draws) and returns scores of the same shape. NaN
+marks a missing value (or a padded slot) and stays NaN. ``direction`` is +1
+when higher values are better and -1 when lower values are better; it is
+applied first, as COINr's ``Normalise`` does (x <- x * direction).
+"""
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+
+def _quiet(func, *args, **kwargs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return func(*args, **kwargs)
+
+
+def minmax(x: np.ndarray, direction: int = 1, low: float = 0.0, high: float = 100.0,
+           constant: float | None = None) -> np.ndarray:
+    """Min-max: ``(d*x - min) / (max - min) * (high - low) + low``, with d the direction.
+
+    Source: OECD/JRC Handbook on Constructing Composite Indicators (2008), sec. 5;
+    COINr ``n_minmax``. Where all units are equal (max == min) the result is
+    ``constant`` (NaN by default, as COINr; the barometer's specs use 100: no unit
+    did worse than another).
+    """
+    d = direction * np.asarray(x, dtype=float)
+    lo = _quiet(np.nanmin, d, axis=-1, keepdims=True)
+    hi = _quiet(np.nanmax, d, axis=-1, keepdims=True)
+    span = hi - lo
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = (d - lo) / span * (high - low) + low
+    flat = np.isclose(span, 0.0) & ~np.isnan(d)
+    return np.where(flat, np.nan if constant is None else constant, out)
+
+
+def goalposts(x: np.ndarray, worst: float, best: float, scale: float = 100.0, direction: int = 1) -> np.ndarray:
+    """Distance between fixed goalposts: ``clip((x - worst) / (best - worst), 0, 1) * scale``.
+
+    The order of ``worst`` and ``best`` carries the direction (``direction`` is
+    ignored, the goalposts already say which way is better). Source: OECD/JRC
+    Handbook (2008), "distance to a reference"; COINr ``n_goalposts``.
+    """
+    x = np.asarray(x, dtype=float)
+    with np.errstate(invalid="ignore"):
+        return np.clip((x - worst) / (best - worst), 0.0, 1.0) * scale
+
+
+def rank_min(x: np.ndarray) -> np.ndarray:
+    """Ranks along the last axis, smallest = 1, ties share the lowest rank, NaN stays NaN.
+
+    Equals R's ``rank(x, ties.method = "min", na.last = "keep")``.
+    """
+    x = np.asarray(x, dtype=float)
+    below = (x[..., None, :] < x[..., :, None]).sum(axis=-1)
+    return np.where(np.isnan(x), np.nan, below + 1.0)
+
+
+def percentile(x: np.ndarray, direction: int = 1, constant: float | None = None) -> np.ndarray:
+    """Percentile rank on 0-100: ``(rank_min(d*x) - 1) / (n - 1) * 100``, n = non-missing units.
+
+    Source: COINr ``n_prank`` (scaled by 100 so all normalisations share 0-100).
+    """
+    d = direction * np.asarray(x, dtype=float)
+    n = np.sum(~np.isnan(d), axis=-1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = (rank_min(d) - 1.0) / (n - 1.0) * 100.0
+    if constant is not None:
+        flat = (_quiet(np.nanmax, d, axis=-1, keepdims=True) == _quiet(np.nanmin, d, axis=-1, keepdims=True))
+        out = np.where(flat & ~np.isnan(d), constant, out)
+    return out
+
+
+def zscore(x: np.ndarray, direction: int = 1, mean: float = 0.0, sd: float = 1.0,
+           constant: float | None = None) -> np.ndarray:
+    """Standardisation: ``(d*x - mean(d*x)) / sd(d*x) * sd + mean`` (sample sd, ddof = 1).
+
+    Source: OECD/JRC Handbook (2008), sec. 5; COINr ``n_zscore`` (``m_sd``).
+    """
+    d = direction * np.asarray(x, dtype=float)
+    mu = _quiet(np.nanmean, d, axis=-1, keepdims=True)
+    s = _quiet(np.nanstd, d, axis=-1, ddof=1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = (d - mu) / s * sd + mean
+    flat = np.isclose(s, 0.0) & ~np.isnan(d)
+    return np.where(flat, np.nan if constant is None else constant, out)
+
+
+def normalise(x: np.ndarray, spec: dict, direction: int = 1) -> np.ndarray:
+    """Dispatch on ``spec['method']`` with the spec's parameters."""
+    params = {k: v for k, v in spec.items() if k != "method"}
+    method = spec["method"]
+    if method == "minmax":
+        return minmax(x, direction, **params)
+    if method == "goalposts":
+        return goalposts(x, **params)
+    if method == "percentile":
+        return percentile(x, direction, **params)
+    if method == "zscore":
+        return zscore(x, direction, **params)
+    if method == "none":
+        return np.asarray(x, dtype=float) * 1.0
+    raise ValueError(f"unknown normalisation {method!r}")

@@ -1,0 +1,318 @@
+"""The scoring engine: indicator values -> scores -> categories -> index -> stars -> ranks.
+
+Two layers:
+
+* :func:`score_values` works on arrays whose last two axes are (units,
+  indicators) and any leading axes (months, towns, Monte Carlo draws): no loop
+  over units or draws. The uncertainty analyses call it directly.
+* :func:`score_panel` scores months of validated raw data (:class:`qyb.io.Panel`)
+  under a method, ranks within each group (town), and builds the scorecard.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from qyb.aggregate import aggregate
+from qyb.errors import InputError, Problem
+from qyb.io import Panel
+from qyb.method import Group, Method
+from qyb.months import add_months, month_number, month_range
+from qyb.normalise import normalise
+from qyb.transforms import indicator_values
+
+RANK_DECIMALS = 9  # indices equal to 9 decimals tie: float noise must not split a tie
+
+
+# ---------------------------------------------------------------- stars and ranks
+def rank_desc(index: np.ndarray) -> np.ndarray:
+    """Rank along the last axis, 1 = highest; ties share the best rank; NaN stays NaN.
+
+    ``rank = 1 + #{units with a strictly higher index}`` (R: ``rank(-x, ties = "min")``).
+    """
+    x = np.round(np.asarray(index, dtype=float), RANK_DECIMALS)
+    above = (x[..., None, :] > x[..., :, None]).sum(axis=-1)
+    return np.where(np.isnan(x), np.nan, above + 1.0)
+
+
+def stars_by_threshold(index: np.ndarray, thresholds: dict) -> np.ndarray:
+    """``1 + #{k in 5,4,3,2 : index >= thresholds[k]}``: 5 stars at or above the 5-star minimum."""
+    x = np.round(np.asarray(index, dtype=float), RANK_DECIMALS)
+    out = 1.0 + sum((x >= thresholds[k]).astype(float) for k in (5, 4, 3, 2))
+    return np.where(np.isnan(x), np.nan, out)
+
+
+def stars_by_share(rank: np.ndarray, shares: dict) -> np.ndarray:
+    """Stars by rank position: the top ``shares[5]`` of units get 5 stars, the next ``shares[4]`` 4, ...
+
+    Cut-offs are ``c_k = floor(n * cumulative_share_k + 0.5)`` ranks (n = ranked units);
+    ``stars = 1 + #{k in 5,4,3,2 : rank <= c_k}``. Tied units share a rank, hence a star.
+    """
+    r = np.asarray(rank, dtype=float)
+    n = np.sum(~np.isnan(r), axis=-1, keepdims=True)
+    cumulative = np.cumsum([shares[k] for k in (5, 4, 3, 2)])
+    cuts = np.floor(n[..., None] * cumulative + 0.5)  # (..., 1, 4)
+    out = 1.0 + (r[..., None] <= cuts).sum(axis=-1)
+    return np.where(np.isnan(r), np.nan, out)
+
+
+def assign_stars(index: np.ndarray, rank: np.ndarray, rule: dict) -> np.ndarray:
+    if rule["rule"] == "thresholds":
+        return stars_by_threshold(index, rule["thresholds"])
+    return stars_by_share(rank, rule["shares"])
+
+
+def scale_index(total: np.ndarray, scale: dict) -> np.ndarray:
+    """Convert the aggregated total (0-100) into the 平安形势指数 on 0-100.
+
+    identity: unchanged; affine: ``low + (high - low) * total / 100`` (a 折算 such as
+    60 + 0.4 x total); minmax: rescaled across units so the best is ``high`` and the
+    worst ``low``.
+    """
+    if scale["method"] == "identity":
+        return total
+    if scale["method"] == "affine":
+        return scale["low"] + (scale["high"] - scale["low"]) * total / 100.0
+    spec = {"method": "minmax", "low": scale["low"], "high": scale["high"], "constant": scale["high"]}
+    return normalise(total, spec)
+
+
+# ---------------------------------------------------------------- array layer
+@dataclass
+class Scores:
+    """Everything the engine computed, as arrays with leading axes (..., units)."""
+
+    method: Method
+    values: np.ndarray  # (..., U, I) indicator values after imputation
+    imputed: np.ndarray  # (..., U, I) bool
+    indicator_scores: np.ndarray  # (..., U, I)
+    nodes: dict[str, np.ndarray]  # group code -> (..., U); root: total before scaling
+    index: np.ndarray  # (..., U)
+    rank: np.ndarray  # (..., U)
+    stars: np.ndarray  # (..., U)
+
+    def category_scores(self) -> np.ndarray:
+        """(..., U, C) scores of the categories directly under the index."""
+        return np.stack([self.nodes[g.code] for g in self.method.categories], axis=-1)
+
+
+def impute_block_mean(values: np.ndarray, present: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Replace a missing indicator value by the mean of the other units in its block (month x town)."""
+    missing = np.isnan(values) & present[..., None]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        total = np.nansum(np.where(present[..., None], values, np.nan), axis=-2, keepdims=True)
+        count = np.sum(~np.isnan(values) & present[..., None], axis=-2, keepdims=True)
+        means = total / count
+    return np.where(missing, means, values), missing
+
+
+def score_values(method: Method, values: np.ndarray, deductions: dict[str, np.ndarray] | None = None,
+                 present: np.ndarray | None = None, imputed: np.ndarray | None = None) -> Scores:
+    """Score indicator values of shape (..., units, indicators) under ``method``.
+
+    ``deductions`` maps a measure code to event counts (..., units) for the spec's
+    扣分 rules; ``present`` (..., units) marks real units (False = padding).
+    Steps: normalise each indicator across units -> aggregate groups deepest first
+    (weights renormalised over children present) -> subtract deductions at their
+    target group, floored at 0 -> scale the root to the index -> rank -> stars.
+    """
+    values = np.asarray(values, dtype=float)
+    if present is None:
+        present = np.ones(values.shape[:-1], dtype=bool)
+    values = np.where(present[..., None], values, np.nan)
+    if imputed is None:
+        imputed = np.zeros(values.shape, dtype=bool)
+    if method.missing == "impute_mean":
+        values, newly = impute_block_mean(values, present)
+        imputed = imputed | newly
+    scores = np.stack([normalise(values[..., j], ind.normalise, ind.direction)
+                       for j, ind in enumerate(method.indicators)], axis=-1)
+    position = {ind.code: j for j, ind in enumerate(method.indicators)}
+    nodes: dict[str, np.ndarray] = {}
+    for group in method.aggregation_order():
+        children = method.children(group.code)
+        child_scores = np.stack([nodes[c.code] if isinstance(c, Group) else scores[..., position[c.code]]
+                                 for c in children], axis=-1)
+        weights = np.array([c.weight for c in children])
+        total = aggregate(child_scores, weights, group.aggregation)
+        for rule in method.deductions:
+            if rule["target"] == group.code and deductions is not None:
+                points = rule["points"] * np.asarray(deductions[rule["measure"]], dtype=float)
+                if "max_points" in rule:
+                    points = np.minimum(points, rule["max_points"])
+                total = np.maximum(total - points, 0.0)
+        nodes[group.code] = total
+    index = scale_index(nodes[method.root.code], method.scale)
+    index = np.where(present, index, np.nan)
+    rank = rank_desc(index)
+    stars = assign_stars(index, rank, method.stars)
+    return Scores(method, values, imputed, scores, nodes, index, rank, stars)
+
+
+# ---------------------------------------------------------------- panel layer
+class PanelInputs:
+    """Measures of a panel for a set of target months, read at a lag, as (months, units) arrays."""
+
+    def __init__(self, panel: Panel, targets: list[str], lookback: int):
+        first = add_months(targets[0], -lookback)
+        self.months = month_range(first, targets[-1])
+        self.rows = np.array([month_number(m) - month_number(first) for m in targets])
+        self.panel = panel
+        self._cubes: dict[str, np.ndarray] = {}
+
+    def measure(self, code: str, lag: int = 0) -> np.ndarray:
+        if code not in self._cubes:
+            self._cubes[code] = self.panel.cube(code, self.months)
+        return self._cubes[code][self.rows - lag]
+
+    def attribute(self, code: str) -> np.ndarray:
+        return self.panel.units[code].to_numpy(dtype=float)
+
+    def missing_months(self, lag: int) -> list[str]:
+        have = set(self.panel.months)
+        return [self.months[r - lag] for r in self.rows if self.months[r - lag] not in have]
+
+
+@dataclass
+class ScoreTable:
+    """Scores of several months of a panel under one method, with the scorecard."""
+
+    method: Method
+    months: list[str]
+    units: pd.DataFrame
+    scores: Scores  # arrays with axes (months, units, ...)
+    groups: np.ndarray  # (units,) group label per unit
+    group_key: str = "town"
+    notes: list[str] = field(default_factory=list)
+
+    def scorecard(self, month: str | None = None) -> pd.DataFrame:
+        """The scorecard contract: one row per unit and month (see README)."""
+        months = self.months[1:] if month is None else [month]
+        frames = [self._month_frame(m) for m in months]
+        return pd.concat(frames, ignore_index=True)
+
+    def _month_frame(self, month: str) -> pd.DataFrame:
+        t = self.months.index(month)
+        s = self.scores
+        m = self.method
+        frame = pd.DataFrame({
+            "month": month,
+            "group": self.groups,
+            "unit_id": self.units.index.to_numpy(),
+            "unit_name": self.units["unit_name"].to_numpy(),
+            "index": s.index[t],
+            "stars": s.stars[t].astype(int),
+            "rank": s.rank[t].astype(int),
+        })
+        prev = s.rank[t - 1] if t > 0 else np.full(len(frame), np.nan)
+        frame["rank_prev"] = pd.array(np.where(np.isnan(prev), np.nan, prev), dtype="Int64")
+        frame["rank_change"] = frame["rank_prev"] - frame["rank"]
+        for g in m.categories:
+            frame[f"cat_{g.code}"] = s.nodes[g.code][t]
+        for j, ind in enumerate(m.indicators):
+            frame[f"ind_{ind.code}"] = s.indicator_scores[t, :, j]
+        codes = np.array([ind.code for ind in m.indicators])
+        frame["imputed"] = [";".join(codes[row]) for row in s.imputed[t]]
+        frame["method"] = m.name
+        frame["method_hash"] = m.hash[:12]
+        return frame
+
+    def indicator_long(self, month: str) -> pd.DataFrame:
+        """Tidy (unit, indicator) rows: value, score, imputed flag, category; for 体检表 and review."""
+        t = self.months.index(month)
+        rows = []
+        for j, ind in enumerate(self.method.indicators):
+            rows.append(pd.DataFrame({
+                "month": month, "unit_id": self.units.index.to_numpy(), "indicator": ind.code,
+                "indicator_name": ind.name, "category": self._category_of(ind.parent),
+                "value": self.scores.values[t, :, j], "score": self.scores.indicator_scores[t, :, j],
+                "imputed": self.scores.imputed[t, :, j],
+            }))
+        return pd.concat(rows, ignore_index=True)
+
+    def _category_of(self, code: str) -> str:
+        parents = {g.code: g.parent for g in self.method.groups}
+        while parents.get(code, self.method.root.code) != self.method.root.code:
+            code = parents[code]
+        return code
+
+
+def _layout(groups: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Blocks of units per group: (G, Umax) positions into the unit axis, -1 for padding."""
+    labels, inverse = np.unique(groups, return_inverse=True)
+    counts = np.bincount(inverse)
+    pos = np.full((len(labels), counts.max()), -1)
+    order = np.argsort(inverse, kind="stable")
+    slot = np.arange(len(groups)) - np.repeat(np.cumsum(counts) - counts, counts)
+    pos[inverse[order], slot] = order
+    return pos, inverse
+
+
+def score_panel(panel: Panel, method: Method, months: list[str], group_key: str = "town") -> ScoreTable:
+    """Score ``months`` (and the month before the first, for rank_prev) under ``method``.
+
+    Ranks and stars are computed within each value of ``group_key`` (the town);
+    with one town this is the usual league table. Raises InputError when the
+    method's policy is ``fail`` and an indicator cannot be computed.
+    """
+    targets = month_range(add_months(months[0], -1), months[-1])
+    inputs = PanelInputs(panel, targets, method.history_needed())
+    values = indicator_values(method, inputs)  # (T, U, I)
+    deductions = {d["measure"]: inputs.measure(d["measure"]) for d in method.deductions}
+    groups = (panel.units[group_key].astype(str).to_numpy() if group_key in panel.units.columns
+              else np.full(len(panel.units), "all"))
+    if method.missing == "fail":
+        _fail_on_missing(method, values[1:], inputs, targets[1:], panel)
+    pos, inverse = _layout(groups)
+    pad = np.concatenate([values, np.full(values[:, :1].shape, np.nan)], axis=1)
+    blocks = pad[:, pos]  # (T, G, Umax, I)
+    present = np.broadcast_to(pos >= 0, blocks.shape[:-1])
+    block_deductions = {k: np.concatenate([v, np.zeros(v[:, :1].shape)], axis=1)[:, pos]
+                        for k, v in deductions.items()}
+    scored = score_values(method, blocks, block_deductions, present)
+    slot = np.empty(len(groups), dtype=int)
+    block_rows, block_cols = np.nonzero(pos >= 0)
+    slot[pos[block_rows, block_cols]] = block_cols
+    take = (slice(None), inverse, slot)
+    unblocked = Scores(method, scored.values[take], scored.imputed[take], scored.indicator_scores[take],
+                       {k: v[take] for k, v in scored.nodes.items()}, scored.index[take], scored.rank[take],
+                       scored.stars[take])
+    if np.isnan(unblocked.index[1:]).any():
+        bad = np.argwhere(np.isnan(unblocked.index[1:]))[0]
+        raise InputError(Problem(str(panel.data_dir), f"no index for unit {panel.units.index[bad[1]]} "
+                                 f"in {targets[1:][bad[0]]}: all its indicators are missing",
+                                 "Add the missing data or choose a method with missing: impute_mean."))
+    table = ScoreTable(method, targets, panel.units, unblocked, groups, group_key)
+    if np.isnan(unblocked.index[0]).any():
+        table.scores.rank[0] = np.nan  # no complete previous month: rank_prev stays empty
+    return table
+
+
+def _fail_on_missing(method: Method, values: np.ndarray, inputs: PanelInputs, months: list[str],
+                     panel: Panel) -> None:
+    """Under policy 'fail', name the first indicator that cannot be computed and why."""
+    bad = np.argwhere(np.isnan(values))
+    if len(bad) == 0:
+        return
+    t, u, j = bad[0]
+    ind = method.indicators[j]
+    month = months[t]
+    reason = f"{ind.name} ({ind.code}) cannot be computed for {panel.units.index[u]} in {month}"
+    lags = [12] if ind.transform.get("baseline") == "yoy" else [1, 2, 3] if ind.transform.get("baseline") == "3m" \
+        else [1] if ind.transform["type"] == "reduction" else []
+    have = set(panel.months)
+    absent = [add_months(month, -k) for k in [0, *lags] if add_months(month, -k) not in have]
+    if absent:
+        reason += f": no data file for {', '.join(absent)}"
+        hint = f"Add {absent[0]}.csv to the data folder, or score under a method with missing: impute_mean."
+    else:
+        reason += ": a raw figure it needs is blank"
+        hint = "Fill the blank cells, or use a method with missing: impute_mean."
+    raise InputError(Problem(str(panel.data_dir), reason, hint))
+
+
+def score_month(panel: Panel, method: Method, month: str, group_key: str = "town") -> pd.DataFrame:
+    """The scorecard of one month (rank_prev from the month before, same method)."""
+    return score_panel(panel, method, [month], group_key).scorecard(month)
