@@ -244,3 +244,25 @@ def test_apply_scheme_and_input_errors():
         W.critic(X.assign(b=[1.0, np.nan, 2.0]))
     with pytest.raises(ValueError, match="at least 2 units"):
         W.entropy(X.iloc[:1])
+
+
+def test_coinr_level2_pca_weights_are_unit_norm_loadings(asem_oracles):
+    # COINr's published PCA weights for the ASEM level-2 pillars (weights article,
+    # results_weights_pca_lev2.csv) are the signed first-PC loadings of each parent group
+    # (prcomp rotation[,1]): unit norm within a group, so their squares — which is what
+    # qyb.weights.pca(variant="first_pc") returns — sum to 1 per group. (Reproducing the
+    # values themselves needs COINr's whole Aggregated data set, which is not published.)
+    pub = pd.read_csv(asem_oracles / "published" / "results_weights_pca_lev2.csv").set_index("iCode")["Weight"]
+    groups = {"Conn": ["Physical", "ConEcFin", "Political", "Instit", "P2P"], "Sust": ["Environ", "Social", "SusEcFin"]}
+    for members in groups.values():
+        assert (pub[members] ** 2).sum() == pytest.approx(1.0, abs=1e-6)
+
+
+def test_pca_constant_columns():
+    rng = np.random.default_rng(2)
+    X = pd.DataFrame(rng.normal(size=(20, 3)), columns=list("abc"))
+    w = W.pca(X.assign(k=7.0))
+    assert w["k"] == 0.0
+    pd.testing.assert_series_equal(w[list("abc")], W.pca(X))
+    with pytest.warns(UserWarning, match="equal weights"):
+        np.testing.assert_allclose(W.pca(np.ones((5, 2))), [0.5, 0.5])
