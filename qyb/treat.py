@@ -41,6 +41,8 @@ __all__ = [
     "ColumnTreatment",
     "treat",
     "TreatResult",
+    "treat_array",
+    "TreatArrayResult",
     "DETAIL_COLUMNS",
 ]
 
@@ -422,3 +424,71 @@ def treat(
         },
     }
     return TreatResult(out, details, points, record)
+
+
+# --------------------------------------------------------------------------
+# array layer for the engine
+
+
+class TreatArrayResult(NamedTuple):
+    """Result of :func:`treat_array`.
+
+    ``values``: treated array, same shape as the input ``(..., units, indicators)``;
+    ``points``: same shape, ``"winhi"``/``"winlo"``/``"log_CT"``/``""``;
+    ``treatment``: ``(..., indicators)`` ``"none"``/``"winsorise"``/``"log_CT"``/``"not_checked"``;
+    ``nwin``: ``(..., indicators)`` points winsorised (-1 where not winsorised);
+    ``details``: long table, one row per (block, indicator): ``block`` (tuple of
+    leading indices), ``indicator`` (position) and the :data:`DETAIL_COLUMNS` minus iCode.
+    """
+
+    values: np.ndarray
+    points: np.ndarray
+    treatment: np.ndarray
+    nwin: np.ndarray
+    details: pd.DataFrame
+
+
+def treat_array(
+    values: np.ndarray,
+    present: np.ndarray | None = None,
+    winmax: int | None = 5,
+    skew_thresh: float = 2.0,
+    kurt_thresh: float = 3.5,
+    force_win: bool = False,
+    log_fallback: bool = True,
+) -> TreatArrayResult:
+    """:func:`treat_column` on every (block, indicator) column of an engine array.
+
+    ``values`` is ``(..., units, indicators)``; each column is treated across
+    units within its block (e.g. one month), as COINr treats one data set.
+    Units with ``present`` False (padding) are left out of the statistics and
+    returned unchanged. Loops over columns only (block x indicator), never
+    over units. Same formulas and sources as :func:`treat_column`.
+    """
+    v = np.asarray(values, dtype=float)
+    if v.ndim < 2:
+        raise ValueError("treat_array: values must be (..., units, indicators)")
+    pres = (np.ones(v.shape[:-1], dtype=bool) if present is None
+            else np.broadcast_to(np.asarray(present, dtype=bool), v.shape[:-1]))
+    out = v.copy()
+    points = np.full(v.shape, "", dtype=object)
+    treatment = np.full(v.shape[:-2] + v.shape[-1:], "none", dtype=object)
+    nwin = np.full(treatment.shape, -1, dtype=int)
+    rows = []
+    for block in np.ndindex(v.shape[:-2]):
+        keep = pres[block]
+        for j in range(v.shape[-1]):
+            col = v[block][keep, j]
+            res = treat_column(col, winmax=winmax, skew_thresh=skew_thresh,
+                               kurt_thresh=kurt_thresh, force_win=force_win,
+                               log_fallback=log_fallback)
+            tgt = out[block]
+            tgt[keep, j] = res.x
+            pts = points[block]
+            pts[keep, j] = res.points
+            treatment[block + (j,)] = res.details["treatment"]
+            if res.details["winsorise.nwin"] is not None:
+                nwin[block + (j,)] = res.details["winsorise.nwin"]
+            rows.append({"block": block, "indicator": j, **res.details})
+    details = pd.DataFrame(rows, columns=["block", "indicator", *DETAIL_COLUMNS[1:]])
+    return TreatArrayResult(out, points, treatment, nwin, details)

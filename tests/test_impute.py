@@ -144,3 +144,34 @@ def test_example_build_imputation(asem_oracles):
     assert res.data.loc["LAO", "Elec"] == pytest.approx(den.loc[asia, "Elec"].mean(), rel=1e-12)
     assert res.imputed.loc["LAO", ["Elec", "Gas"]].all()
     assert res.record["args"]["use_group"] == "EurAsia_group"
+
+
+def test_group_mean_array_matches_frame_version(asem_oracles):
+    """Engine layout (months, units, indicators), groups per unit, padding ignored."""
+    from qyb.impute import impute_group_mean_array
+
+    idata = pd.read_csv(asem_oracles / "ASEM_iData.csv").sort_values("uCode").set_index("uCode")
+    imeta = pd.read_csv(asem_oracles / "ASEM_iMeta.csv")
+    inds = imeta.loc[imeta["Type"] == "Indicator", "iCode"].tolist()
+    x = idata[inds]
+    g = idata["EurAsia_group"].to_numpy()
+    frame = impute_group_mean(x, g)
+    pad = np.full((2, len(inds)), 1e9)
+    values = np.stack([np.vstack([x.to_numpy(), pad]), np.vstack([2 * x.to_numpy(), pad])])
+    groups = np.r_[g, ["Asia", "Europe"]]
+    present = np.r_[np.ones(len(x), bool), [False, False]]
+    filled, mask = impute_group_mean_array(values, groups, present=present)
+    np.testing.assert_allclose(filled[0, :len(x)], frame.data.to_numpy(), rtol=1e-12)
+    np.testing.assert_allclose(filled[1, :len(x)], 2 * frame.data.to_numpy(), rtol=1e-12)
+    assert (mask[0, :len(x)] == frame.imputed.to_numpy()).all()
+    assert not mask[:, len(x):].any() and (filled[:, len(x):] == 1e9).all()
+
+
+def test_group_mean_array_empty_group_and_unlabelled():
+    from qyb.impute import impute_group_mean_array
+
+    v = np.array([[1.0, np.nan], [np.nan, np.nan], [5.0, 2.0], [np.nan, 4.0]])
+    filled, mask = impute_group_mean_array(v, ["A", "A", "B", None])
+    assert filled[1, 0] == 1.0 and np.isnan(filled[1, 1]) and np.isnan(filled[0, 1])
+    assert np.isnan(filled[3, 0])  # no label: left alone
+    assert mask.tolist() == [[False, False], [True, False], [False, False], [False, False]]

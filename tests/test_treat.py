@@ -329,3 +329,27 @@ def test_details_columns_and_record(asem_oracles):
     assert res.record["args"]["winmax"] == 5
     assert res.record["args"]["skew_thresh"] == 2.0
     assert res.record["args"]["f2"] == "log_CT"
+
+
+def test_treat_array_matches_frame_treatment_per_block(asem_oracles):
+    """Engine layout (..., units, indicators): each block treated like a COINr data set;
+    padding units (present False) are ignored and left as they are."""
+    from qyb.treat import treat_array
+
+    idata, _, _ = _load(asem_oracles)
+    df = idata[["Flights", "Goods", "Services"]]
+    x = df.to_numpy(dtype=float)
+    pad = np.full((3, 3), 1e9)  # absurd padding rows: would dominate if not masked
+    block2 = np.vstack([x * 3.0, pad])
+    block1 = np.vstack([x, pad])
+    values = np.stack([block1, block2])
+    present = np.r_[np.ones(len(x), bool), np.zeros(3, bool)]
+    res = treat_array(values, present=present)
+    frame = treat(df)
+    np.testing.assert_allclose(res.values[0, :len(x)], frame.data.to_numpy(), rtol=1e-15)
+    np.testing.assert_allclose(res.values[1, :len(x)], 3.0 * frame.data.to_numpy(), rtol=1e-14)
+    assert (res.values[:, len(x):] == 1e9).all()
+    assert res.treatment.tolist() == [["winsorise", "winsorise", "none"]] * 2
+    assert res.nwin.tolist() == [[1, 2, -1]] * 2
+    assert (res.points[0, :len(x)] == frame.points.to_numpy()).all()
+    assert len(res.details) == 6
