@@ -70,9 +70,11 @@ DETAIL_COLUMNS = [
 
 def _centred(x, axis):
     x = np.asarray(x, dtype=float)
-    n = np.sum(~np.isnan(x), axis=axis)
-    d = x - np.nanmean(x, axis=axis, keepdims=True) if x.size else x
-    return d, n
+    ok = ~np.isnan(x)
+    n = np.sum(ok, axis=axis)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.sum(np.where(ok, x, 0.0), axis=axis, keepdims=True) / np.sum(ok, axis=axis, keepdims=True)
+    return x - mean, n
 
 
 def skew(x, axis: int = 0):
@@ -238,6 +240,8 @@ def log_ct(x) -> np.ndarray:
     Source: COINr ``log_CT()`` in ``R/treat.R``.
     """
     x = np.asarray(x, dtype=float)
+    if np.isnan(x).all():
+        return x.copy()
     lo, hi = np.nanmin(x), np.nanmax(x)
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.log(x - lo + 0.01 * (hi - lo))
