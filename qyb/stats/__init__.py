@@ -33,3 +33,19 @@ from .compare import (
     etest_pvalue,
     verdict,
 )
+from .funnel import (
+    FUNNEL_FLAGS,
+    FUNNEL_LEVELS,
+    OverdispersionResult,
+    funnel_limits,
+    funnel_rates,
+    overdispersion,
+    phe_funnel_grid,
+    phe_funnel_limits,
+    phe_funnel_points,
+    phe_funnel_significance,
+    phe_poisson_funnel,
+    r_signif_ceiling,
+    r_signif_floor,
+    wilson_funnel_limits,
+)
