@@ -318,6 +318,9 @@ def _check_indicator(src: str, where: str, ind: dict, extra_measures) -> None:
             if not all(isinstance(norm.get(k), (int, float)) for k in ("worst", "best")) or norm["worst"] == norm["best"]:
                 raise _fail(src, f"{where}.normalise", "goalposts need numeric, different 'worst' and 'best'",
                             "Give e.g. {method: goalposts, worst: 0.8, best: 1.0}.")
+            if (norm["best"] > norm["worst"]) != (ind.get("direction", 1) == 1):
+                raise _fail(src, f"{where}.normalise", "the goalposts point the other way than 'direction'",
+                            "For direction 1 best > worst; for direction -1 best < worst.")
 
 
 def _check_acyclic(src: str, groups: list[dict], root: str) -> None:
