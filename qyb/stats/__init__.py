@@ -49,3 +49,5 @@ from .funnel import (
     r_signif_floor,
     wilson_funnel_limits,
 )
+from .shrinkage import EB_METHOD, eb_rates
+from .trend import MANN_KENDALL, THEIL_SEN, kendall_exact_pvalue, trend
