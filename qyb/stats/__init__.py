@@ -52,3 +52,5 @@ from .funnel import (
 from .shrinkage import EB_METHOD, eb_rates
 from .trend import MANN_KENDALL, THEIL_SEN, kendall_exact_pvalue, trend
 from .control import LANEY_U, U_CHART, special_cause_rules, u_chart
+from .rtm import RTM_NOTES, rtm_flags
+from .its import DEFAULT_INTERVENTION, ITSResult, its_poisson

@@ -1,0 +1,103 @@
+"""Interrupted time series (simulation, statsmodels cross-check) and regression-to-the-mean flags."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import statsmodels.api as sm
+
+from qyb.stats import RTM_NOTES, its_poisson, rtm_flags
+
+MONTHS = pd.period_range("2022-01", "2024-06", freq="M")
+
+
+def _simulate(seed, level=0.8, slope=0.0, overdisp=None):
+    rng = np.random.default_rng(seed)
+    t = np.arange(len(MONTHS))
+    step = (MONTHS >= pd.Period("2023-02", "M")).astype(float)
+    pop = pd.Series(790000.0 * (1 + 0.001 * t), index=MONTHS)
+    mu = pop.to_numpy() * 9e-4 * np.exp(0.003 * t + np.log(level) * step + slope * (t - 13) * step)
+    if overdisp:
+        mu = mu * rng.gamma(overdisp, 1 / overdisp, mu.size)
+    return pd.Series(rng.poisson(mu), index=MONTHS), pop
+
+
+def test_its_recovers_known_level_change():
+    y, pop = _simulate(20230201, level=0.8)
+    r = its_poisson(y, pop)
+    lo, hi = r.confidence_interval("level_change")
+    assert lo < 0.8 < hi
+    assert r.level_change == pytest.approx(0.8, rel=0.05)
+    assert r.slope_change == pytest.approx(1.0, abs=0.01)
+    # across many seeded series the 95% interval covers the true level change ~95% of the time
+    hits = []
+    for s in range(60):
+        ys, ps = _simulate(1000 + s, level=0.8, overdisp=50)
+        lo, hi = its_poisson(ys, ps).confidence_interval("level_change")
+        hits.append(lo < 0.8 < hi)
+    assert np.mean(hits) >= 0.85
+
+
+def test_its_matches_statsmodels_directly():
+    y, pop = _simulate(7, level=0.85, slope=-0.01, overdisp=30)
+    r = its_poisson(y, pop, quasi=True)
+    t = np.arange(len(y), dtype=float)
+    step = (t >= 13).astype(float)
+    X = np.column_stack([np.ones_like(t), t, step, (t - 13) * step])
+    ref = sm.GLM(y.to_numpy(), X, family=sm.families.Poisson(), offset=np.log(pop.to_numpy())).fit(scale="X2")
+    assert r.level_change == pytest.approx(np.exp(ref.params[2]), rel=1e-10)
+    assert r.slope_change == pytest.approx(np.exp(ref.params[3]), rel=1e-10)
+    ci = ref.conf_int()
+    assert r.confidence_interval("level_change") == pytest.approx((np.exp(ci[2, 0]), np.exp(ci[2, 1])), rel=1e-10)
+    # quasi-Poisson scale = Pearson chi2 / df
+    mu = ref.fittedvalues
+    assert r.scale == pytest.approx(np.sum((y.to_numpy() - mu) ** 2 / mu) / (len(y) - 4), rel=1e-10)
+    # plain Poisson: same estimates, narrower or equal intervals when scale > 1
+    rp = its_poisson(y, pop, quasi=False)
+    assert rp.level_change == pytest.approx(r.level_change, rel=1e-10) and rp.scale == 1.0
+    w_q = np.diff(r.confidence_interval())[0]
+    w_p = np.diff(rp.confidence_interval())[0]
+    assert (w_q > w_p) == (r.scale > 1)
+
+
+def test_its_fitted_and_counterfactual():
+    y, pop = _simulate(3, level=0.7)
+    r = its_poisson(y, pop, harmonics=1)
+    f = r.fitted
+    before = ~f["after"]
+    np.testing.assert_allclose(f.loc[before, "fitted"], f.loc[before, "counterfactual"])
+    assert (f.loc[f["after"], "fitted"] < f.loc[f["after"], "counterfactual"]).all()
+    np.testing.assert_allclose(f["fitted_rate"], f["fitted"] / f["population"] * 1e4)
+    assert {"pre_slope", "level_change", "slope_change"} == set(r.table.index)
+    with pytest.raises(ValueError):
+        its_poisson(y.iloc[:12], pop.iloc[:12])
+
+
+# ---------------------------------------------------------------- regression to the mean
+
+def _rtm_data():
+    months = pd.period_range("2022-03", "2023-03", freq="M")
+    base = [20, 22, 19, 21, 20, 23, 18, 21, 20, 22, 19, 21]
+    counts = pd.DataFrame(
+        {
+            "A": base + [20],          # ordinary February, ordinary March
+            "B": base[:-1] + [45, 22],  # extreme February, fall in March -> RTM
+            "C": base[:-1] + [8, 21],   # extremely low February, rise -> RTM
+            "D": base[:-1] + [45, 60],  # extreme February but a further rise -> not RTM
+        },
+        index=months,
+    )
+    return counts
+
+
+def test_rtm_flags_hand_made():
+    counts = _rtm_data()
+    out = rtm_flags(counts, 29000.0, "2023-03", baseline="mom")
+    assert out["rtm_flag"].tolist() == [False, True, True, False]
+    assert out.loc["B", "extreme"] == "high" and out.loc["C", "extreme"] == "low"
+    assert out.loc["B", "rtm_note"] == RTM_NOTES["high"] and out.loc["A", "rtm_note"] == ""
+    # B: history = 2022-03..2023-02, u_h = (sum(base[:-1]) + 45) / (12 * 29000)
+    uh = (sum([20, 22, 19, 21, 20, 23, 18, 21, 20, 22, 19]) + 45) / (12 * 29000)
+    assert out.loc["B", "history_rate"] == pytest.approx(uh)
+    assert out.loc["B", "before_z"] == pytest.approx((45 - uh * 29000) / np.sqrt(uh * 29000))
+    assert out.loc["B", "before_quantile"] == 1.0
