@@ -1,0 +1,333 @@
+"""Rank uncertainty: resample each unit's raw counts and re-score the month, draws x units at once.
+
+A league table of 29 small units turns Poisson noise into rank movements
+(Goldstein & Spiegelhalter 1996, "League tables and their limitations", JRSS A
+159:385). This module gives every published rank an interval by a parametric
+bootstrap of the month's raw figures pushed through the *full* scoring method of
+the month (transforms, normalisation, weights, deductions, index, ranks, stars).
+
+Resampling rules (one draw = one plausible month):
+
+* **counts** (every measure a rate / 压降率 / count indicator or a 扣分 rule reads
+  in the scored month): ``X* ~ Poisson(x)`` with mean the observed count ``x``;
+  where the measure is overdispersed, ``X* ~ NegBin(mean x, size k)``, drawn as
+  the gamma-Poisson mixture ``lambda ~ Gamma(k, x/k)``, ``X* ~ Poisson(lambda)``
+  (variance ``x + x^2/k``). A unit that observed 0 always draws 0 (the
+  parametric bootstrap cannot know the rate behind a zero; see the report).
+* **the dispersion rule** (:func:`dispersion_table`), per measure, from each
+  unit's own last ``window`` (12) months before the scored month, pooled across
+  units: with unit means ``m_u`` and variances ``v_u`` (ddof 1) of ``n_u``
+  months, the Pearson statistic ``X2 = sum_u (n_u - 1) v_u / m_u`` is compared
+  with chi-square on ``sum_u (n_u - 1)`` degrees of freedom (the Poisson index of
+  dispersion test, Fisher 1950 / Cochran 1954, units with ``m_u > 0``); if
+  ``P(chi2 >= X2) < alpha`` (0.05) and the moment estimate
+  ``1/k = sum_u (v_u - m_u) / sum_u m_u^2`` is positive (Anscombe 1949; the
+  NB2 variance ``m + m^2/k``), the measure is drawn negative binomial with that
+  ``k``, else Poisson. Using each unit's own mean keeps stable differences
+  between units from counting as overdispersion; a trend within the 12 months
+  does count (conservative: wider intervals).
+* **attainment pairs** (化解率, 巡查完成率, ...): the total (what was due, planned,
+  received) is fixed; ``handled* ~ Binomial(total, handled / total)``.
+* **history**: measures at lags (the baselines of 压降率) are the observed
+  figures, the same in every draw (the question is "how much does this month's
+  noise move the ranks", given the past the method compares with).
+* unit attributes (population) are fixed.
+
+The draws go through :func:`qyb.transforms.indicator_values` and
+:func:`qyb.score.score_values` as one (draws, units, indicators) array; ranks
+and stars are taken within each town (group) as :func:`qyb.score.score_panel`
+does, with one call per town, never per unit or per draw.
+
+Per unit: nominal ``rank``, ``rank_median``, ``rank_p05``, ``rank_p95``
+(quantiles of the drawn ranks by the inverted empirical CDF: the smallest rank r
+with ``F(r) >= q``, so they are whole ranks), ``p_top3 = P(rank* <= 3)`` and
+``p_same_stars = P(stars* = nominal stars)``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import stats as _st
+
+from qyb.io import Panel
+from qyb.method import BASELINES, Method
+from qyb.months import add_months, month_range
+from qyb.score import PanelInputs, Scores, score_values
+from qyb.transforms import indicator_values
+
+__all__ = [
+    "RESAMPLING_METHOD",
+    "DEFAULT_SEED",
+    "DISPERSION_WINDOW",
+    "RANK_INTERVAL_COLUMNS",
+    "resampled_measures",
+    "dispersion_table",
+    "draw_counts",
+    "draw_handled",
+    "DrawInputs",
+    "RankDraws",
+    "rank_draws",
+    "rank_intervals",
+    "rank_intervals_for",
+]
+
+RESAMPLING_METHOD = "parametric bootstrap of counts (Poisson / negative binomial; attainment binomial)"
+DEFAULT_SEED = 20230301
+DISPERSION_WINDOW = 12
+RANK_INTERVAL_COLUMNS = ("unit_id", "rank", "rank_median", "rank_p05", "rank_p95", "p_top3", "p_same_stars")
+
+
+# ---------------------------------------------------------------- which measures are drawn how
+def resampled_measures(method: Method) -> tuple[list[str], list[tuple[str, str]]]:
+    """The month's figures the method reads: (count measures, attainment (handled, total) pairs).
+
+    Counts: the ``value`` measure of every rate / reduction / count / value indicator and the
+    measure of every deduction rule. Pairs: (handled, total) of every attainment indicator.
+    """
+    counts: list[str] = []
+    pairs: list[tuple[str, str]] = []
+    for ind in method.indicators:
+        if ind.transform["type"] == "attainment":
+            pair = (ind.measures["handled"], ind.measures["total"])
+            if pair not in pairs:
+                pairs.append(pair)
+        elif ind.measures["value"] not in counts:
+            counts.append(ind.measures["value"])
+    for rule in method.deductions:
+        if rule["measure"] not in counts:
+            counts.append(rule["measure"])
+    return counts, pairs
+
+
+def dispersion_table(history: dict[str, np.ndarray], alpha: float = 0.05) -> pd.DataFrame:
+    """Per measure: is the month-to-month variation of each unit's counts more than Poisson?
+
+    ``history``: measure -> (months, units) array of counts (NaN = no figure), the window
+    before the scored month. Pooled over units with mean m_u > 0:
+    ``X2 = sum_u sum_t (x_ut - m_u)^2 / m_u`` on ``df = sum_u (n_u - 1)`` (Poisson index of
+    dispersion; Cochran 1954, Biometrics 10:417), ``pvalue = P(chi2_df >= X2)``;
+    ``inv_size = 1/k = sum_u (v_u - m_u) / sum_u m_u^2`` (NB2 moments, Anscombe 1949);
+    ``distribution`` is "negative binomial" when pvalue < alpha and inv_size > 0, else
+    "poisson"; ``size`` = k (inf for Poisson).
+    """
+    rows = []
+    for code, cube in history.items():
+        x = np.asarray(cube, dtype=float)
+        n = np.sum(~np.isnan(x), axis=0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            m = np.nansum(x, axis=0) / n
+            v = np.nansum((x - m) ** 2, axis=0) / (n - 1)
+        use = (n >= 2) & (m > 0)
+        if use.any():
+            x2 = float(np.nansum((x[:, use] - m[use]) ** 2 / m[use]))
+            dof = int(np.sum(n[use] - 1))
+            p = float(_st.chi2.sf(x2, dof))
+            inv_k = float(np.sum(v[use] - m[use]) / np.sum(m[use] ** 2))
+        else:
+            x2, dof, p, inv_k = np.nan, 0, np.nan, np.nan
+        nb = bool(p < alpha and inv_k > 0)
+        rows.append({"measure": code, "units_used": int(use.sum()), "months": int(x.shape[0]),
+                     "pearson_x2": x2, "df": dof, "dispersion_index": x2 / dof if dof else np.nan,
+                     "pvalue": p, "inv_size": inv_k, "size": 1.0 / inv_k if nb else np.inf,
+                     "distribution": "negative binomial" if nb else "poisson"})
+    return pd.DataFrame(rows, columns=["measure", "units_used", "months", "pearson_x2", "df",
+                                       "dispersion_index", "pvalue", "inv_size", "size", "distribution"])
+
+
+def draw_counts(observed: np.ndarray, n_draws: int, rng: np.random.Generator,
+                size: float = np.inf) -> np.ndarray:
+    """(n_draws, units) counts: Poisson(observed), or NegBin(mean observed, size) when size is finite.
+
+    NegBin by the gamma-Poisson mixture: lambda ~ Gamma(shape=size, scale=observed/size),
+    X ~ Poisson(lambda), so E X = observed and Var X = observed + observed^2/size.
+    NaN (no figure) stays NaN in every draw.
+    """
+    x = np.asarray(observed, dtype=float)
+    mean = np.where(np.isnan(x), 0.0, x)
+    shape = (n_draws, x.shape[-1])
+    if np.isfinite(size):
+        mean = rng.gamma(size, np.broadcast_to(mean / size, shape))
+    out = rng.poisson(np.broadcast_to(mean, shape)).astype(float)
+    return np.where(np.isnan(x), np.nan, out)
+
+
+def draw_handled(handled: np.ndarray, total: np.ndarray, n_draws: int,
+                 rng: np.random.Generator) -> np.ndarray:
+    """(n_draws, units) handled ~ Binomial(total, handled/total); total 0 draws 0; NaN stays NaN."""
+    h = np.asarray(handled, dtype=float)
+    t = np.asarray(total, dtype=float)
+    bad = np.isnan(h) | np.isnan(t)
+    tt = np.where(bad, 0, t).astype(np.int64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = np.where(tt > 0, np.clip(np.where(bad, 0.0, h) / np.where(tt > 0, tt, 1), 0.0, 1.0), 0.0)
+    out = rng.binomial(np.broadcast_to(tt, (n_draws, len(tt))), np.broadcast_to(p, (n_draws, len(p)))).astype(float)
+    return np.where(bad, np.nan, out)
+
+
+# ---------------------------------------------------------------- inputs for the engine
+class DrawInputs:
+    """Engine inputs for one month: ``measure(code, 0)`` is a (draws, units) array for a
+    resampled measure (the observed (units,) figure otherwise); lags are the observed history
+    (units,), broadcast against the draws by the transforms."""
+
+    def __init__(self, observed: PanelInputs, draws: dict[str, np.ndarray]):
+        self.observed = observed
+        self.draws = draws
+
+    def measure(self, code: str, lag: int = 0) -> np.ndarray:
+        if lag == 0 and code in self.draws:
+            return self.draws[code]
+        return self.observed.measure(code, lag)[0]
+
+    def attribute(self, code: str) -> np.ndarray:
+        return self.observed.attribute(code)
+
+
+@dataclass
+class RankDraws:
+    """Nominal scores and the drawn ranks / stars / index, arrays (draws, units)."""
+
+    method: Method
+    month: str
+    units: pd.DataFrame
+    nominal_rank: np.ndarray
+    nominal_stars: np.ndarray
+    nominal_index: np.ndarray
+    rank: np.ndarray
+    stars: np.ndarray
+    index: np.ndarray
+    dispersion: pd.DataFrame
+    seed: int | None
+
+    @property
+    def n_draws(self) -> int:
+        return self.rank.shape[0]
+
+
+def _score_by_group(method: Method, values: np.ndarray, deductions: dict, groups: np.ndarray):
+    """score_values per town (ranks and normalisation within a town); returns index, rank, stars."""
+    shape = values.shape[:-1]
+    index, rank, stars = (np.full(shape, np.nan) for _ in range(3))
+    for g in np.unique(groups):  # one call per town, not per unit
+        cols = np.flatnonzero(groups == g)
+        ded = {k: np.broadcast_to(v, shape)[..., cols] for k, v in deductions.items()}
+        s: Scores = score_values(method, values[..., cols, :], ded)
+        index[..., cols], rank[..., cols], stars[..., cols] = s.index, s.rank, s.stars
+    return index, rank, stars
+
+
+def rank_draws(panel: Panel, month: str, method: Method, n_draws: int = 2000,
+               seed: int | None = DEFAULT_SEED, distribution: str = "auto",
+               window: int = DISPERSION_WINDOW, alpha: float = 0.05, group_key: str = "town",
+               chunk: int = 5000) -> RankDraws:
+    """Draw ``n_draws`` plausible versions of ``month`` and score each under ``method``.
+
+    ``distribution``: "auto" (negative binomial for measures the dispersion rule flags,
+    Poisson otherwise), "poisson" or "negbin" (NB for every count measure whose moment
+    estimate of 1/k is positive). ``panel`` must hold the month, the method's history and
+    ideally ``window`` months before the month (fewer months: the rule uses what there is).
+    Draws are processed ``chunk`` at a time (memory), in a fixed order, so the result
+    depends only on ``seed``. Returns a :class:`RankDraws`.
+    """
+    if distribution not in ("auto", "poisson", "negbin"):
+        raise ValueError("distribution must be 'auto', 'poisson' or 'negbin'")
+    lookback = max(method.history_needed(), window)
+    observed = PanelInputs(panel, [month], lookback)
+    counts, pairs = resampled_measures(method)
+    hist_months = [m for m in month_range(add_months(month, -window), add_months(month, -1)) if m in panel.months]
+    disp = dispersion_table({c: panel.cube(c, hist_months) for c in counts}, alpha=alpha) if hist_months else \
+        dispersion_table({c: np.full((0, len(panel.units)), np.nan) for c in counts}, alpha=alpha)
+    if distribution == "poisson":
+        sizes = {c: np.inf for c in counts}
+    elif distribution == "negbin":
+        sizes = {r.measure: (1.0 / r.inv_size if r.inv_size > 0 else np.inf) for r in disp.itertuples()}
+    else:
+        sizes = dict(zip(disp["measure"], disp["size"]))
+    groups = (panel.units[group_key].astype(str).to_numpy() if group_key in panel.units.columns
+              else np.full(len(panel.units), "all"))
+    deduction_codes = [d["measure"] for d in method.deductions]
+
+    nominal_values = indicator_values(method, DrawInputs(observed, {}))
+    nominal_ded = {c: observed.measure(c)[0] for c in deduction_codes}
+    n_index, n_rank, n_stars = _score_by_group(method, nominal_values, nominal_ded, groups)
+
+    rng = np.random.default_rng(seed)
+    parts = []
+    done = 0
+    while done < n_draws:
+        d = min(chunk, n_draws - done)
+        draws = {c: draw_counts(observed.measure(c)[0], d, rng, sizes[c]) for c in counts}
+        for handled, total in pairs:
+            draws[handled] = draw_handled(observed.measure(handled)[0], observed.measure(total)[0], d, rng)
+        inputs = DrawInputs(observed, draws)
+        values = indicator_values(method, inputs)  # (d, U, I)
+        ded = {c: inputs.measure(c) for c in deduction_codes}
+        parts.append(_score_by_group(method, values, ded, groups))
+        done += d
+    index, rank, stars = (np.concatenate([p[k] for p in parts], axis=0) for k in range(3))
+    return RankDraws(method, month, panel.units, n_rank, n_stars, n_index, rank, stars, index, disp, seed)
+
+
+def summarise_draws(rd: RankDraws, top: int = 3, level: float = 0.90) -> pd.DataFrame:
+    """Tidy per-unit summary of :class:`RankDraws` (see :func:`rank_intervals`)."""
+    q = np.quantile(rd.rank, [(1 - level) / 2, 0.5, 1 - (1 - level) / 2], axis=0, method="inverted_cdf")
+    sizes = dict(zip(rd.dispersion["measure"], rd.dispersion["distribution"]))
+    out = pd.DataFrame({
+        "month": rd.month,
+        "unit_id": rd.units.index.to_numpy(),
+        "unit_name": rd.units["unit_name"].to_numpy(),
+        "index": rd.nominal_index,
+        "stars": rd.nominal_stars.astype(int),
+        "rank": rd.nominal_rank.astype(int),
+        "rank_median": q[1],
+        "rank_p05": q[0],
+        "rank_p95": q[2],
+        "p_top3": np.mean(rd.rank <= top, axis=0),
+        "p_same_stars": np.mean(rd.stars == rd.nominal_stars[None, :], axis=0),
+        "index_p05": np.quantile(rd.index, (1 - level) / 2, axis=0),
+        "index_p95": np.quantile(rd.index, 1 - (1 - level) / 2, axis=0),
+        "level": level,
+        "n_draws": rd.n_draws,
+        "seed": rd.seed if rd.seed is not None else pd.NA,
+        "method": rd.method.name,
+        "interval_method": RESAMPLING_METHOD + "; negative binomial for: "
+        + (", ".join(k for k, v in sizes.items() if v != "poisson") or "none"),
+    })
+    return out
+
+
+def rank_intervals(panel: Panel, month: str, method: Method, n_draws: int = 2000,
+                   seed: int | None = DEFAULT_SEED, distribution: str = "auto", level: float = 0.90,
+                   **kwargs) -> pd.DataFrame:
+    """Rank intervals for every unit of ``month`` under ``method``, by resampling counts.
+
+    Columns: month, unit_id, unit_name, index, stars, rank (nominal), rank_median, rank_p05,
+    rank_p95 (the ``level`` interval, default 5-95%, inverted empirical CDF), p_top3
+    (P(rank* <= 3)), p_same_stars (P(stars* = nominal stars)), index_p05, index_p95, level,
+    n_draws, seed, method (the scoring method's name), interval_method. Rules: see the module
+    docstring. Reproducible: the same ``seed`` gives the same numbers.
+    """
+    return summarise_draws(rank_draws(panel, month, method, n_draws, seed, distribution, **kwargs), level=level)
+
+
+def rank_intervals_for(month: str, method: str | Method | None = None, data_dir: Path | str | None = None,
+                       n_draws: int = 2000, seed: int | None = DEFAULT_SEED,
+                       distribution: str = "auto") -> pd.DataFrame:
+    """:func:`rank_intervals` for a month of a data folder (the method in force if None).
+
+    Loads the month, the method's history and the 12 months the dispersion rule reads.
+    This is the frame written to ``tables/rank_intervals.csv`` and joined to the 榜单
+    (``unit_id`` key; ``rank_p05``, ``rank_p95``, ``p_same_stars``).
+    """
+    from qyb.io import require_month
+    from qyb.paths import DATA_RAW
+    from qyb.scorecard import load_for_months, resolve_method
+
+    m = resolve_method(month, method)
+    data_dir = Path(data_dir) if data_dir else DATA_RAW
+    require_month(data_dir, month)
+    panel = load_for_months(data_dir, month, month, m, extra_back=max(0, DISPERSION_WINDOW - m.history_needed()))
+    return rank_intervals(panel, month, m, n_draws=n_draws, seed=seed, distribution=distribution)
