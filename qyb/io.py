@@ -103,7 +103,7 @@ def _cell_text(value) -> str:
 
 def _tidy_strings(frame: pd.DataFrame, name: str, log: ProblemLog) -> pd.DataFrame | None:
     frame.columns = [str(c).strip() for c in frame.columns]
-    frame = frame.astype(object).map(lambda v: "" if v is None else str(v).strip())
+    frame = frame.astype(object).fillna("").astype(str).apply(lambda col: col.str.strip())
     if frame.empty:
         log.add(name, "the file has a header but no data rows", "Add one row per unit.")
         return None
@@ -133,27 +133,28 @@ def _rename_headers(frame: pd.DataFrame, aliases: dict[str, str], name: str, log
 def _numbers(frame: pd.DataFrame, columns, name: str, log: ProblemLog, *, integer: bool,
              positive: bool = False, allow_blank: bool = False, labels: dict[str, str] | None = None) -> pd.DataFrame:
     """Convert text columns to numbers, logging each bad cell with its row and column."""
-    out = {}
-    for col in columns:
-        label = (labels or {}).get(col, col)
-        text = frame[col]
-        values = pd.to_numeric(text.str.replace(",", "", regex=False), errors="coerce")
-        blank = text == ""
-        for row in text.index[~blank & values.isna()]:
-            log.add(name, f"'{text[row]}' is not a number", "Enter a number (digits only).", row, label)
-        if not allow_blank:
-            for row in text.index[blank]:
-                log.add(name, "the cell is empty", "Enter the figure (0 if there were none).", row, label)
-        ok = values.notna()
-        if integer:
-            for row in values.index[ok & (values % 1 != 0)]:
-                log.add(name, f"'{text[row]}' is not a whole number", "Counts are whole numbers.", row, label)
-        bad_sign = ok & ((values <= 0) if positive else (values < 0))
-        for row in values.index[bad_sign]:
-            rule = "must be greater than 0" if positive else "is negative"
-            log.add(name, f"'{text[row]}' {rule}", "Correct the figure in the file.", row, label)
-        out[col] = values.astype(float)
-    return pd.DataFrame(out, index=frame.index)
+    columns = list(columns)
+    text = frame[columns]
+    values = text.apply(lambda col: pd.to_numeric(col.str.replace(",", "", regex=False), errors="coerce"))
+    values = values.astype(float)
+    blank = (text == "").to_numpy()
+    nan = values.isna().to_numpy()
+    v = values.to_numpy()
+    ok = ~nan
+    with np.errstate(invalid="ignore"):
+        fractional = ok & (np.mod(v, 1) != 0) if integer else np.zeros_like(ok)
+        bad_sign = ok & ((v <= 0) if positive else (v < 0))
+    rules = [(~blank & nan, "'{}' is not a number", "Enter a number (digits only)."),
+             (fractional, "'{}' is not a whole number", "Counts are whole numbers."),
+             (bad_sign, "'{}' must be greater than 0" if positive else "'{}' is negative",
+              "Correct the figure in the file.")]
+    if not allow_blank:
+        rules.insert(1, (blank, "the cell is empty", "Enter the figure (0 if there were none)."))
+    for mask, rule, hint in rules:
+        for i, j in np.argwhere(mask):
+            col = columns[j]
+            log.add(name, rule.format(text.iat[i, j]), hint, int(frame.index[i]), (labels or {}).get(col, col))
+    return values
 
 
 # ---------------------------------------------------------------- units register
