@@ -360,15 +360,19 @@ class UncertaintyModel:
         agg = self._option(samples, "aggregation", len(c.aggregations))
         star = self._option(samples, "star_rule", len(c.star_rules))
         combo = norm * self._n_agg + agg
+        ranks, stars = self._rank(w, combo, star)
+        return ranks, stars, {"normalisation": norm, "aggregation": agg, "star_rule": star}
+
+    def _rank(self, w: np.ndarray, combo: np.ndarray, star: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Index, ranks and stars for per-draw category weights ``w`` (D, C), option combos and star rules."""
         x = self._trans[combo]  # (D, U, C)
         num = np.einsum("duc,dc->du", x, w)
         if self._complete:
             den = w.sum(axis=1)[:, None]
         else:
             den = np.einsum("duc,dc->du", self._present[combo], w)
-            den = np.where(den > 0, den, np.nan)
         with np.errstate(invalid="ignore", divide="ignore"):
-            mean = num / den
+            mean = num / np.where(den > 0, den, np.nan)
         total = np.where(self._geometric[combo][:, None], np.exp(mean), mean)
         for p in self._index_points:
             total = np.maximum(total - p, 0.0)
@@ -379,7 +383,16 @@ class UncertaintyModel:
             pick = star == k
             if pick.any():
                 stars[pick] = assign_stars(index[pick], ranks[pick], rule)
-        return ranks, stars, {"normalisation": norm, "aggregation": agg, "star_rule": star}
+        return ranks, stars
+
+    def ranks_for_weights(self, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(ranks, stars)`` (K, U) for K rows of category weights (a weight of 0 drops a category),
+        under the first option of every other choice (with :meth:`Choices.none`: the spec's own)."""
+        w = np.atleast_2d(np.asarray(weights, dtype=float))
+        if w.shape[1] != len(self.categories):
+            raise ValueError(f"weights must have {len(self.categories)} columns, got {w.shape}")
+        zero = np.zeros(w.shape[0], dtype=int)
+        return self._rank(w, zero, zero)
 
     def run(self, n_draws: int = 10_000, seed: int | None = 0) -> MonteCarloResult:
         """Plain Monte Carlo: ``n_draws`` i.i.d. uniform rows (``numpy.random.default_rng(seed)``)."""
