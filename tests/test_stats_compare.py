@@ -136,6 +136,11 @@ def test_verdict_rule():
     assert list(verdict(rr, q)) == ["显著下降", "下降但不显著", "基本持平", "基本持平",
                                     "上升但不显著", "显著上升", "基本持平", "显著上升"]
     assert list(verdict(np.array([0.85]), np.array([0.5]), band=(0.8, 1.25))) == ["基本持平"]
+    # missing data: no verdict
+    assert verdict(np.array([np.nan]), np.array([np.nan]))[0] is None
+    out = compare_counts([10, np.nan], [1e4, 1e4], [5, 5], [1e4, 1e4])
+    assert pd.isna(out.loc[1, "verdict"]) and np.isnan(out.loc[1, "p_exact"]) and np.isnan(out.loc[1, "q_value"])
+    assert out.loc[0, "q_value"] == out.loc[0, "p_exact"]  # one valid unit: q = p
 
 
 def _monthly():

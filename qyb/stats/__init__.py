@@ -3,7 +3,17 @@
 Pure functions, vectorised over units, no I/O.  Every interval carries the name of
 its method.  Modules:
 
-* :mod:`qyb.stats.intervals` -- Poisson (Garwood, Byar), Wilson and Clopper-Pearson intervals.
+* :mod:`qyb.stats.intervals` -- Poisson (Garwood, Byar), Wilson and Clopper-Pearson intervals;
+  ``poisson_ci``, ``wilson_ci``, ``rate_ci``, ``proportion_ci``.
+* :mod:`qyb.stats.compare` -- two-period comparison: rate ratio with exact conditional
+  interval, conditional binomial and E-test p-values, BH q-values, Chinese verdicts, baselines.
+* :mod:`qyb.stats.funnel` -- funnel limits (exact Poisson, Wilson), overdispersion
+  (Spiegelhalter 2005), per-unit flags; PHEindicatormethods / FunnelPlotR re-implementations.
+* :mod:`qyb.stats.shrinkage` -- empirical-Bayes (Poisson-gamma) shrunken rates.
+* :mod:`qyb.stats.trend` -- Theil-Sen slope and Mann-Kendall test, many series at once.
+* :mod:`qyb.stats.control` -- u-chart, Laney u', special-cause rules.
+* :mod:`qyb.stats.rtm` -- regression-to-the-mean flags.
+* :mod:`qyb.stats.its` -- interrupted time series (segmented quasi-Poisson regression).
 """
 from __future__ import annotations
 

@@ -209,7 +209,8 @@ def verdict(rate_ratio, q, alpha: float = 0.05, band=DEFAULT_BAND):
     * 显著下降 / 显著上升: significant, direction from the rate ratio (< 1 falls, > 1 rises);
     * otherwise 基本持平 when band[0] <= rate ratio <= band[1] (default 0.9 -- 1.1, i.e. a
       change of at most 10%) or when the ratio is undefined (no events in either period);
-    * otherwise 下降但不显著 (ratio < band[0]) or 上升但不显著 (ratio > band[1]).
+    * otherwise 下降但不显著 (ratio < band[0]) or 上升但不显著 (ratio > band[1]);
+    * missing q (missing input data): None, no verdict.
 
     Significance wins over the band: a 5% change on very large counts can be 显著.
     Returns an object array of labels (Series when ``rate_ratio`` is a Series).
@@ -230,6 +231,7 @@ def verdict(rate_ratio, q, alpha: float = 0.05, band=DEFAULT_BAND):
         ["显著下降", "显著上升", "基本持平", "下降但不显著", "上升但不显著"],
         default="基本持平",
     ).astype(object)
+    out = np.where(np.isnan(qq), None, out).astype(object)
     if isinstance(rate_ratio, pd.Series):
         return pd.Series(out, index=rate_ratio.index, name="verdict")
     return out
