@@ -48,6 +48,7 @@ __all__ = [
     "control_frame",
     "its_fit",
     "write_table",
+    "summary_text",
 ]
 
 #: count measures the movements report covers (events; rates per 10,000 residents)
@@ -251,3 +252,28 @@ def write_table(frame: pd.DataFrame, path: Path | str) -> Path:
     path = Path(path)
     write_bytes_atomic(csv_bytes(frame), path)
     return path
+
+
+def _fmt_ratio(x: float) -> str:
+    return "∞" if np.isinf(x) else ("—" if np.isnan(x) else f"{x:.2f}")
+
+
+def summary_text(table: pd.DataFrame, alpha: float = 0.05) -> str:
+    """A Chinese paragraph (markdown) for one indicator x baseline table: verdict counts and the
+    significant movements with ratio, 95% interval, p and q."""
+    row = table.iloc[0]
+    counts = table["verdict"].value_counts()
+    parts = "、".join(f"{v} {int(counts.get(v, 0))} 个" for v in stats.VERDICTS)
+    text = (f"**{row['indicator_name']}**（{row['indicator']}），{row['month']} 对比"
+            f"{BASELINE_NAMES[row['baseline']]}（{row['months_before']}）：{len(table)} 个村(社区)中，{parts}。"
+            f"全镇合计 {int(table['count_before'].sum())} → {int(table['count_now'].sum())} 起。")
+    sig = table[table["significant"]].sort_values("p_exact")
+    if len(sig):
+        items = [f"{r.unit_name}（{int(r.count_before)} → {int(r.count_now)} 起，率比 {_fmt_ratio(r.rate_ratio)}，"
+                 f"95% 区间 {_fmt_ratio(r.rr_lower)}–{_fmt_ratio(r.rr_upper)}，p = {r.p_exact:.4f}，"
+                 f"q = {r.q_value:.4f}，{r.verdict}{'；有均值回归提示' if pd.notna(r.rtm_flag) and bool(r.rtm_flag) else ''}）"
+                 for r in sig.itertuples()]
+        text += f" 经多重比较校正（BH，q < {alpha}）后显著的变动：" + "；".join(items) + "。"
+    else:
+        text += f" 经多重比较校正（BH，q < {alpha}）后，没有一个单位的变动达到显著。"
+    return text

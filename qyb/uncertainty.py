@@ -72,6 +72,10 @@ __all__ = [
     "rank_draws",
     "rank_intervals",
     "rank_intervals_for",
+    "previous_rank_intervals_for",
+    "rank_jumps",
+    "rank_summary_text",
+    "summarise_draws",
 ]
 
 RESAMPLING_METHOD = "parametric bootstrap of counts (Poisson / negative binomial; attainment binomial)"
@@ -331,3 +335,67 @@ def rank_intervals_for(month: str, method: str | Method | None = None, data_dir:
     require_month(data_dir, month)
     panel = load_for_months(data_dir, month, month, m, extra_back=max(0, DISPERSION_WINDOW - m.history_needed()))
     return rank_intervals(panel, month, m, n_draws=n_draws, seed=seed, distribution=distribution)
+
+
+def previous_rank_intervals_for(month: str, data_dir: Path | str | None = None, n_draws: int = 2000,
+                                seed: int | None = DEFAULT_SEED, **kwargs) -> pd.DataFrame | None:
+    """Rank intervals of the month before ``month`` under the method in force *then* (the published
+    ranking), or None when there is no such month or no method was in force."""
+    from qyb.errors import InputError
+
+    prev = add_months(month, -1)
+    try:
+        return rank_intervals_for(prev, None, data_dir, n_draws=n_draws, seed=seed, **kwargs)
+    except InputError:
+        return None
+
+
+def rank_jumps(now: pd.DataFrame, before: pd.DataFrame | None, min_move: int = 10) -> pd.DataFrame:
+    """Units whose published rank moved by at least ``min_move`` places, with both intervals.
+
+    ``jump_survives`` is True when the two 5-95% rank intervals do not overlap
+    (rank_p95 now < rank_p05 before for a rise; the reverse for a fall): the move is larger
+    than the count noise of either month can explain. Overlapping intervals do not prove the
+    move is noise; they say the data cannot tell it from noise. Columns: unit_id, unit_name,
+    rank_before, rank_p05_before, rank_p95_before, method_before, rank, rank_p05, rank_p95,
+    method, move (positive = up), jump_survives.
+    """
+    cols = ["unit_id", "unit_name", "rank_before", "rank_p05_before", "rank_p95_before", "method_before",
+            "rank", "rank_p05", "rank_p95", "method", "move", "jump_survives"]
+    if before is None:
+        return pd.DataFrame(columns=cols)
+    b = before.set_index("unit_id")[["rank", "rank_p05", "rank_p95", "method"]].add_suffix("_before")
+    j = now.join(b, on="unit_id")
+    j["move"] = j["rank_before"] - j["rank"]
+    up = (j["move"] > 0) & (j["rank_p95"] < j["rank_p05_before"])
+    down = (j["move"] < 0) & (j["rank_p05"] > j["rank_p95_before"])
+    j["jump_survives"] = up | down
+    j = j[j["move"].abs() >= min_move].sort_values("move", key=np.abs, ascending=False)
+    return j[cols].reset_index(drop=True)
+
+
+def rank_summary_text(ri: pd.DataFrame, jumps: pd.DataFrame | None = None, min_move: int = 10) -> str:
+    """A Chinese paragraph (markdown) on the rank intervals and the big moves."""
+    width = ri["rank_p95"] - ri["rank_p05"]
+    n = len(ri)
+    sure_top = ri[ri["p_top3"] >= 0.9]["unit_name"].tolist()
+    text = (f"按 {int(ri['n_draws'].iat[0]):,} 次重抽样（随机种子 {ri['seed'].iat[0]}，评分办法 {ri['method'].iat[0]}），"
+            f"{n} 个村(社区) 排名 90% 区间（第 5–95 百分位）的宽度中位数为 {width.median():.0f} 位，"
+            f"最窄 {width.min():.0f} 位、最宽 {width.max():.0f} 位；"
+            f"保持现有星级的概率中位数为 {ri['p_same_stars'].median():.0%}。")
+    text += (f" 前三名归属确定（P(前三) ≥ 90%）的单位：{'、'.join(sure_top)}。" if sure_top
+             else " 没有一个单位进入前三名的概率达到 90%。")
+    if jumps is not None and len(jumps):
+        real = jumps[jumps["jump_survives"]]
+        noise = jumps[~jumps["jump_survives"]]
+        items = [f"{r.unit_name}：上期第 {int(r.rank_before)} 名（区间 {int(r.rank_p05_before)}–{int(r.rank_p95_before)}，"
+                 f"{r.method_before}）→ 本期第 {int(r.rank)} 名（区间 {int(r.rank_p05)}–{int(r.rank_p95)}，{r.method}）"
+                 for r in real.itertuples()]
+        if items:
+            text += (" 排名大幅变动且两期区间不重叠（变动超出计数噪声所能解释的范围）的单位：" + "；".join(items) + "。")
+        if len(noise):
+            text += (f" 另有 {len(noise)} 个单位排名变动 ≥ {min_move} 位，但两期区间重叠，"
+                     f"无法与计数噪声区分：{'、'.join(noise['unit_name'])}。")
+        if (jumps["method_before"] != jumps["method"]).any():
+            text += " 注意：两期采用不同评分办法，排名变动中有一部分来自办法本身的调整，而非村(社区)情况的变化。"
+    return text
