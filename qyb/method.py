@@ -42,8 +42,16 @@ NORMALISATIONS = {
 }
 AGGREGATIONS = {"arithmetic": {}, "geometric": {"floor": 1.0}}
 SCALINGS = {"identity": {}, "affine": {"low": 60.0, "high": 100.0}, "minmax": {"low": 0.0, "high": 100.0}}
-STAR_RULES = ("thresholds", "shares")
+STAR_RULES = ("thresholds", "shares", "none")
 MISSING_POLICIES = ("fail", "impute_mean", "skip")
+# Pipeline steps between indicator values and normalisation (COINr's Impute, Screen, Treat),
+# run in this order when present; see qyb.pipeline.
+IMPUTATIONS = {"none": {}, "mean": {}, "group_mean": {"group": None}}
+SCREENS = {"none": {}, "byNA": {"dat_thresh": 0.9, "nonzero_thresh": 0.05},
+           "byzeros": {"dat_thresh": 0.9, "nonzero_thresh": 0.05},
+           "byNAandzeros": {"dat_thresh": 0.9, "nonzero_thresh": 0.05}}
+TREATMENTS = {"none": {}, "winsorise": {"winmax": 5, "skew_thresh": 2.0, "kurt_thresh": 3.5,
+                                        "force_win": False, "log_fallback": True}}
 
 
 def _fail(source: str, key: str, rule: str, hint: str) -> InputError:
@@ -60,6 +68,7 @@ class Indicator:
     direction: int
     weight: float
     normalise: dict
+    treat: dict | None = None  # effective treatment (global spec merged with the indicator's own)
 
 
 @dataclass(frozen=True)
@@ -96,11 +105,17 @@ class Method:
                   _with_defaults(g.get("aggregation", defaults.get("aggregation", "arithmetic")), AGGREGATIONS))
             for g in s["groups"]
         ]
+        self.impute: dict | None = _step_spec(s.get("impute"), IMPUTATIONS)
+        if self.impute is None and self.missing == "impute_mean":
+            self.impute = {"method": "mean"}  # the policy is shorthand for the mean imputation step
+        self.screen: dict | None = _step_spec(s.get("screen"), SCREENS)
+        self.treat: dict | None = _step_spec(s.get("treat"), TREATMENTS)
         self.indicators: list[Indicator] = [
             Indicator(i["code"], i.get("name", i["code"]), i["parent"], dict(i["measures"]),
                       _with_defaults(i["transform"], {k: v[1] for k, v in TRANSFORMS.items()}),
                       int(i.get("direction", 1)), float(i.get("weight", 1.0)),
-                      _with_defaults(i.get("normalise", defaults.get("normalise", "minmax")), NORMALISATIONS))
+                      _with_defaults(i.get("normalise", defaults.get("normalise", "minmax")), NORMALISATIONS),
+                      _indicator_treat(self.treat, i.get("treat")))
             for i in s["indicators"]
         ]
         self.deductions: list[dict] = list(s.get("deductions", []))
@@ -126,6 +141,46 @@ class Method:
                 if item["code"] in weights:
                     item["weight"] = float(weights[item["code"]])
         return self.derive(name or f"{self.name}+weights", groups=spec["groups"], indicators=spec["indicators"])
+
+    def without(self, codes, name: str | None = None) -> "Method":
+        """A copy with the named indicators and/or groups (and everything under them) removed.
+
+        Groups left without children are removed too, up the tree; 扣分 rules aimed
+        at a removed group are dropped. This is COINr's ``change_ind(drop = ...)``
+        for indicators and ``remove_elements`` for aggregates (COINr zeroes the
+        weight; with weights renormalised over the children present, removing the
+        node gives the same scores).
+        """
+        drop = set(codes)
+        unknown = drop - {g.code for g in self.groups} - {i.code for i in self.indicators}
+        if unknown:
+            raise InputError(Problem(self.source, f"cannot remove unknown codes {sorted(unknown)}",
+                                     "Name indicators or groups of the method."))
+        spec = copy.deepcopy(self.spec)
+        parent = {g["code"]: g.get("parent", self.root.code) for g in spec["groups"]}
+        parent.update({i["code"]: i["parent"] for i in spec["indicators"]})
+
+        def removed(code: str) -> bool:
+            while code in parent:
+                if code in drop:
+                    return True
+                code = parent[code]
+            return False
+
+        spec["indicators"] = [i for i in spec["indicators"] if not removed(i["code"])]
+        groups = [g for g in spec["groups"] if not removed(g["code"])]
+        while True:  # prune groups that lost all their children
+            used = {i["parent"] for i in spec["indicators"]} | {g.get("parent", self.root.code) for g in groups}
+            kept = [g for g in groups if g["code"] in used]
+            if len(kept) == len(groups):
+                break
+            groups = kept
+        if not spec["indicators"]:
+            raise InputError(Problem(self.source, "removing those codes leaves no indicator", "Keep at least one."))
+        codes_left = {g["code"] for g in groups} | {self.root.code}
+        changes = {"groups": groups, "indicators": spec["indicators"],
+                   "deductions": [d for d in spec.get("deductions", []) if d["target"] in codes_left]}
+        return self.derive(name or f"{self.name}-{'-'.join(sorted(drop))}", **changes)
 
     # ------------------------------------------------------------ description
     @property
@@ -189,6 +244,10 @@ class Method:
                                  f"{child.transform['type']} of {child.measures}, direction {child.direction:+d}, "
                                  f"{child.normalise['method']}")
 
+        for step in ("impute", "screen", "treat"):
+            spec = getattr(self, step)
+            if spec is not None:
+                lines.append(f"  {step}: {spec}")
         walk(self.root.code, 1)
         for d in self.deductions:
             lines.append(f"  扣分 deduction: {d['points']:g} points per {d['measure']} from {d['target']}")
@@ -210,6 +269,54 @@ def _with_defaults(value, table: dict) -> dict:
     return {**defaults, **value}
 
 
+def _step_spec(value, table: dict) -> dict | None:
+    """A pipeline step spec with defaults filled; None when absent or ``method: none``."""
+    if value is None or value is False:
+        return None
+    spec = _with_defaults(value, table)
+    return None if spec["method"] == "none" else spec
+
+
+def _indicator_treat(global_spec: dict | None, own) -> dict | None:
+    """The treatment of one indicator: the global spec updated by the indicator's own keys.
+
+    ``treat: none`` (or false) on an indicator switches it off; an indicator may
+    also turn treatment on when there is no global spec (COINr ``indiv_specs``).
+    """
+    if own is None:
+        return global_spec
+    if own is False or own == "none" or (isinstance(own, dict) and own.get("method") == "none"):
+        return None
+    own = {"method": own} if isinstance(own, str) else dict(own)
+    base = global_spec or {"method": own.get("method", "winsorise")}
+    merged = {**base, **own}
+    return _with_defaults(merged, TREATMENTS)
+
+
+def _check_step(src: str, key: str, value, table: dict) -> None:
+    """Validate a pipeline step spec (impute / screen / treat) and its parameters."""
+    if value is None or value is False:
+        return
+    _check_choice(src, key, value, table)
+    spec = _with_defaults(value, table)
+    extra = set(spec) - set(table[spec["method"]]) - {"method"}
+    if extra:
+        raise _fail(src, key, f"unknown parameters {sorted(extra)} for {spec['method']}",
+                    f"Allowed: {sorted(table[spec['method']]) or 'none'}.")
+    if spec["method"] == "group_mean" and not isinstance(spec.get("group"), str):
+        raise _fail(src, f"{key}.group", "missing", "Name the unit attribute that defines the groups, e.g. town.")
+    for k in ("dat_thresh", "nonzero_thresh"):
+        if k in spec and not (isinstance(spec[k], (int, float)) and 0 <= spec[k] <= 1):
+            raise _fail(src, f"{key}.{k}", f"{spec[k]!r} is not a number in [0, 1]", "E.g. 0.9.")
+    if "winmax" in spec and spec["winmax"] is not None and not (
+            isinstance(spec["winmax"], int) and not isinstance(spec["winmax"], bool) and spec["winmax"] >= 0):
+        raise _fail(src, f"{key}.winmax", f"{spec['winmax']!r} is not a whole number >= 0",
+                    "The most points winsorised per indicator, e.g. 5.")
+    for k in ("skew_thresh", "kurt_thresh"):
+        if k in spec and not isinstance(spec[k], (int, float)):
+            raise _fail(src, f"{key}.{k}", f"{spec[k]!r} is not a number", "E.g. skew 2, kurtosis 3.5.")
+
+
 def _validate(s: dict, src: str) -> None:
     if not isinstance(s, dict):
         raise _fail(src, "<top>", "the spec is not a mapping", "Write the spec as YAML keys (see methods/v1.yaml).")
@@ -227,6 +334,9 @@ def _validate(s: dict, src: str) -> None:
     _check_choice(src, "index.aggregation", index.get("aggregation", "arithmetic"), AGGREGATIONS)
     _check_choice(src, "defaults.normalise", s.get("defaults", {}).get("normalise", "minmax"), NORMALISATIONS)
     _check_choice(src, "defaults.aggregation", s.get("defaults", {}).get("aggregation", "arithmetic"), AGGREGATIONS)
+    _check_step(src, "impute", s.get("impute"), IMPUTATIONS)
+    _check_step(src, "screen", s.get("screen"), SCREENS)
+    _check_step(src, "treat", s.get("treat"), TREATMENTS)
     codes: set[str] = {root}
     groups = s["groups"]
     if not isinstance(groups, list) or not groups:
@@ -251,6 +361,10 @@ def _validate(s: dict, src: str) -> None:
             raise _fail(src, f"{where}.parent", f"'{ind.get('parent')}' is not a group code",
                         "Set parent to one of the group codes.")
         _check_indicator(src, where, ind, s.get("measures"))
+        own = ind.get("treat")
+        if own is not None and own is not False:
+            _check_step(src, f"{where}.treat", own if not isinstance(own, dict) or "method" in own
+                        else {"method": "winsorise", **own}, TREATMENTS)
     parents = {i["parent"] for i in indicators} | {g.get("parent", root) for g in groups}
     for n, g in enumerate(groups):
         if g["code"] not in parents:
@@ -338,6 +452,8 @@ def _check_stars(src: str, stars: dict) -> None:
     rule = stars.get("rule") if isinstance(stars, dict) else None
     if rule not in STAR_RULES:
         raise _fail(src, "stars.rule", f"'{rule}' is not one of {STAR_RULES}", "Pick thresholds or shares.")
+    if rule == "none":  # no star rating (e.g. a reference index such as COINr's ASEM example)
+        return
     if rule == "thresholds":
         thr = stars.get("thresholds", {})
         vals = [thr.get(k) for k in (5, 4, 3, 2)]

@@ -21,7 +21,11 @@ from qyb.io import Panel
 from qyb.method import Group, Method
 from qyb.months import add_months, month_number, month_range
 from qyb.normalise import normalise
+from qyb.pipeline import impute_block_mean, run_pipeline
 from qyb.transforms import indicator_values
+
+__all__ = ["Scores", "score_values", "score_panel", "score_month", "rank_desc", "assign_stars",
+           "impute_block_mean", "ScoreTable"]
 
 RANK_DECIMALS = 9  # indices equal to 9 decimals tie: float noise must not split a tie
 
@@ -59,6 +63,8 @@ def stars_by_share(rank: np.ndarray, shares: dict) -> np.ndarray:
 
 
 def assign_stars(index: np.ndarray, rank: np.ndarray, rule: dict) -> np.ndarray:
+    if rule["rule"] == "none":
+        return np.full(np.shape(index), np.nan)
     if rule["rule"] == "thresholds":
         return stars_by_threshold(index, rule["thresholds"])
     return stars_by_share(rank, rule["shares"])
@@ -92,41 +98,47 @@ class Scores:
     index: np.ndarray  # (..., U)
     rank: np.ndarray  # (..., U)
     stars: np.ndarray  # (..., U)
+    steps: list[dict] = field(default_factory=list)  # how it was made: one record per step, in order
+    stages: dict[str, np.ndarray] = field(default_factory=dict)  # values after each data step
+    present: np.ndarray | None = None  # (..., U) units scored (False: padding or screened out)
+
+    def step(self, name: str) -> dict | None:
+        """The record of step ``name`` ('transform', 'impute', 'screen', 'treat', 'normalise', 'aggregate')."""
+        return next((s for s in self.steps if s["step"] == name), None)
+
+    def take(self, where) -> "Scores":
+        """The same scores indexed on the leading axes by ``where`` (e.g. un-blocking units)."""
+        return Scores(self.method, self.values[where], self.imputed[where], self.indicator_scores[where],
+                      {k: v[where] for k, v in self.nodes.items()}, self.index[where], self.rank[where],
+                      self.stars[where], self.steps, {k: v[where] for k, v in self.stages.items()},
+                      None if self.present is None else self.present[where])
 
     def category_scores(self) -> np.ndarray:
         """(..., U, C) scores of the categories directly under the index."""
         return np.stack([self.nodes[g.code] for g in self.method.categories], axis=-1)
 
 
-def impute_block_mean(values: np.ndarray, present: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Replace a missing indicator value by the mean of the other units in its block (month x town)."""
-    missing = np.isnan(values) & present[..., None]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        total = np.nansum(np.where(present[..., None], values, np.nan), axis=-2, keepdims=True)
-        count = np.sum(~np.isnan(values) & present[..., None], axis=-2, keepdims=True)
-        means = total / count
-    return np.where(missing, means, values), missing
-
-
 def score_values(method: Method, values: np.ndarray, deductions: dict[str, np.ndarray] | None = None,
-                 present: np.ndarray | None = None, imputed: np.ndarray | None = None) -> Scores:
+                 present: np.ndarray | None = None, imputed: np.ndarray | None = None,
+                 attributes: dict[str, np.ndarray] | None = None, unit_ids=None) -> Scores:
     """Score indicator values of shape (..., units, indicators) under ``method``.
 
     ``deductions`` maps a measure code to event counts (..., units) for the spec's
-    扣分 rules; ``present`` (..., units) marks real units (False = padding).
-    Steps: normalise each indicator across units -> aggregate groups deepest first
+    扣分 rules; ``present`` (..., units) marks real units (False = padding);
+    ``attributes`` maps unit attributes (e.g. a grouping for group-mean
+    imputation) to labels (units,) or (..., units).
+    Steps: the spec's data steps (impute -> screen -> treat, :mod:`qyb.pipeline`)
+    -> normalise each indicator across units -> aggregate groups deepest first
     (weights renormalised over children present) -> subtract deductions at their
     target group, floored at 0 -> scale the root to the index -> rank -> stars.
+    ``Scores.steps`` records each step's method, arguments and details.
     """
     values = np.asarray(values, dtype=float)
     if present is None:
         present = np.ones(values.shape[:-1], dtype=bool)
-    values = np.where(present[..., None], values, np.nan)
-    if imputed is None:
-        imputed = np.zeros(values.shape, dtype=bool)
-    if method.missing == "impute_mean":
-        values, newly = impute_block_mean(values, present)
-        imputed = imputed | newly
+    piped = run_pipeline(method, values, present, attributes, unit_ids)
+    values, present = piped.values, piped.present
+    imputed = piped.imputed if imputed is None else (np.asarray(imputed, dtype=bool) | piped.imputed)
     scores = np.stack([normalise(values[..., j], ind.normalise, ind.direction)
                        for j, ind in enumerate(method.indicators)], axis=-1)
     position = {ind.code: j for j, ind in enumerate(method.indicators)}
@@ -148,7 +160,35 @@ def score_values(method: Method, values: np.ndarray, deductions: dict[str, np.nd
     index = np.where(present, index, np.nan)
     rank = rank_desc(index)
     stars = assign_stars(index, rank, method.stars)
-    return Scores(method, values, imputed, scores, nodes, index, rank, stars)
+    steps = [_transform_record(method), *piped.steps, _normalise_record(method), _aggregate_record(method)]
+    if piped.treated_points is not None:
+        piped.stages["treated_points"] = piped.treated_points
+    return Scores(method, values, imputed, scores, nodes, index, rank, stars, steps, piped.stages, present)
+
+
+def _transform_record(method: Method) -> dict:
+    """Indicator transforms, denomination included (COINr ``Denominate``: rate with ``per: 1``)."""
+    denominated = {i.code: {"denominator": i.transform.get("denominator", "population"),
+                            "per": i.transform.get("per", 10000)}
+                   for i in method.indicators if i.transform["type"] == "rate"}
+    return {"step": "transform", "method": "qyb_transforms",
+            "args": {i.code: dict(i.transform) for i in method.indicators},
+            "summary": {"n_indicators": len(method.indicators), "n_denominated": len(denominated)},
+            "details": denominated}
+
+
+def _normalise_record(method: Method) -> dict:
+    return {"step": "normalise", "method": "per_indicator",
+            "args": {i.code: {**i.normalise, "direction": i.direction} for i in method.indicators},
+            "summary": {"methods": sorted({i.normalise["method"] for i in method.indicators})}}
+
+
+def _aggregate_record(method: Method) -> dict:
+    return {"step": "aggregate", "method": "weighted_tree",
+            "args": {g.code: {**g.aggregation, "children": {c.code: c.weight for c in method.children(g.code)}}
+                     for g in method.aggregation_order()},
+            "summary": {"missing": method.missing, "weights": "renormalised over children present (a_amean)",
+                        "index_scale": method.scale, "stars": method.stars.get("rule")}}
 
 
 # ---------------------------------------------------------------- panel layer
@@ -271,16 +311,24 @@ def score_panel(panel: Panel, method: Method, months: list[str], group_key: str 
     present = np.broadcast_to(pos >= 0, blocks.shape[:-1])
     block_deductions = {k: np.concatenate([v, np.zeros(v[:, :1].shape)], axis=1)[:, pos]
                         for k, v in deductions.items()}
-    scored = score_values(method, blocks, block_deductions, present)
+    attributes = None
+    if method.impute is not None and "group" in method.impute:
+        key = method.impute["group"]
+        if key not in panel.units.columns:
+            raise InputError(Problem(str(panel.data_dir), f"impute.group '{key}' is not a column of the unit register",
+                                     f"Use one of: {', '.join(map(str, panel.units.columns))}."))
+        labels = np.append(panel.units[key].astype(object).to_numpy(), None)
+        attributes = {key: labels[pos]}  # (G, Umax), padding None
+    unit_ids = np.append(panel.units.index.to_numpy(dtype=object), None)[pos]
+    scored = score_values(method, blocks, block_deductions, present, attributes=attributes, unit_ids=unit_ids)
     slot = np.empty(len(groups), dtype=int)
     block_rows, block_cols = np.nonzero(pos >= 0)
     slot[pos[block_rows, block_cols]] = block_cols
     take = (slice(None), inverse, slot)
-    unblocked = Scores(method, scored.values[take], scored.imputed[take], scored.indicator_scores[take],
-                       {k: v[take] for k, v in scored.nodes.items()}, scored.index[take], scored.rank[take],
-                       scored.stars[take])
-    if np.isnan(unblocked.index[1:]).any():
-        bad = np.argwhere(np.isnan(unblocked.index[1:]))[0]
+    unblocked = scored.take(take)
+    lost = np.isnan(unblocked.index[1:]) & unblocked.present[1:]  # screened-out units are not errors
+    if lost.any():
+        bad = np.argwhere(lost)[0]
         raise InputError(Problem(str(panel.data_dir), f"no index for unit {panel.units.index[bad[1]]} "
                                  f"in {targets[1:][bad[0]]}: all its indicators are missing",
                                  "Add the missing data or choose a method with missing: impute_mean."))
