@@ -40,6 +40,7 @@ __all__ = [
     "decompose_rank_change",
     "effective_weights",
     "leave_one_out",
+    "readings",
     "run_review",
     "scheme_method",
     "scheme_ranks",
@@ -418,8 +419,10 @@ def _split(text: str | list | tuple) -> list[str]:
 
 def run_review(month: str, methods: str | list[str] = "v1,v2", schemes: str | list[str] = "equal,entropy,critic,pca",
                n_draws: int = 10_000, seed: int = 0, data_dir: Path | str | None = None,
-               sobol_n: int = 1024, choices: Choices | None = None) -> MethodReview:
-    """Run the whole method review of ``month`` (the method in force that month is the one reviewed).
+               sobol_n: int = 1024, choices: Choices | None = None, method: str | Method | None = None) -> MethodReview:
+    """Run the whole method review of ``month``.
+
+    The method reviewed is ``method`` or, when empty, the one in force that month.
 
     ``methods``: comma-separated method names; the comparison is first vs last.
     ``schemes``: comma-separated weighting schemes for the category weights.
@@ -432,7 +435,7 @@ def run_review(month: str, methods: str | list[str] = "v1,v2", schemes: str | li
         raise ValueError("give at least one method name, e.g. 'v1,v2'")
     scheme_list = _split(schemes)
     n_draws, seed = int(n_draws), int(seed)
-    method = resolve_method(month, None)
+    method = resolve_method(month, method or None)
     data_dir = Path(data_dir) if data_dir else None
     table, panel = score_table(month, method, data_dir)
     # effective weights over the months the method has been in force (at most 12)
@@ -471,3 +474,97 @@ def write_review_tables(review: MethodReview, output_dir: Path | str) -> dict[st
         write_bytes_atomic(csv_bytes(frame), path)
         paths[name] = path
     return paths
+
+
+# ---------------------------------------------------------------- plain-Chinese readings
+def _fmt_rank(x) -> str:
+    return f"第 {int(x)} 名"
+
+
+def readings(review: MethodReview, focus: str | None = None) -> dict[str, str]:
+    """Short plain-Chinese readings of each section (keys: weights, uncertainty, sensitivity, schemes,
+    comparison, decomposition, leave_one_out, coherence). ``focus``: a unit_id to single out
+    (default: the unit with the largest rank change in the decomposition)."""
+    out = {}
+    eff = review.effective
+    gap = eff.assign(gap=eff["r2_share"] - eff["nominal"])
+    over = gap.sort_values("gap", ascending=False).iloc[0]
+    under = gap.sort_values("gap").iloc[0]
+    out["weights"] = (
+        f"名义权重是评分办法写明的权重；有效权重是各类别得分与平安形势指数的相关程度（r² 份额）和一阶方差贡献（η² 份额），"
+        f"反映本月各类别实际对排名的影响。{over['category_name']}的实际影响（r² 份额 {over['r2_share']:.0%}）"
+        f"高于其名义权重（{over['nominal']:.0%}），因为各单位在这一类别上差距大；"
+        f"{under['category_name']}的实际影响（{under['r2_share']:.0%}）低于名义权重（{under['nominal']:.0%}）。"
+        f"权重大并不等于影响大：影响还取决于各单位在该类别上的差距。"
+        f"（基于 {int(eff['n'].iloc[0])} 个单位·月；单位少时 η² 偏高，宜看排序而非小数。）")
+    u = review.uncertainty
+    town = review.town.iloc[0]
+    width = (u["rank_p95"] - u["rank_p05"])
+    wide = u.assign(width=width).sort_values(["width", "rank_nominal"], ascending=[False, True]).iloc[0]
+    stable = u[(u["rank_p95"] - u["rank_p05"]) <= 2]
+    out["uncertainty"] = (
+        f"在 {int(town['n_draws'])} 次随机组合（类别权重、标准化方法、汇总方式、星级规则同时变动）下，"
+        f"各单位排名平均变动 {town['mean_abs_rank_shift']:.1f} 个名次（90% 的组合在 "
+        f"{town['mean_abs_rank_shift_p05']:.1f}–{town['mean_abs_rank_shift_p95']:.1f} 之间）。"
+        f"区间最宽的是{wide['unit_name']}（名义{_fmt_rank(wide['rank_nominal'])}，5%–95% 区间 "
+        f"{int(wide['rank_p05'])}–{int(wide['rank_p95'])} 名），其排名在很大程度上取决于方法选择；"
+        f"{len(stable)} 个单位的区间不超过 2 个名次，排名稳健。星级概率 p_star_k 表示该单位得 k 星的组合所占比例。")
+    sens = review.sensitivity
+    if len(sens):
+        top = sens.sort_values("ST", ascending=False).iloc[0]
+        names = {"weights": "类别权重", "normalisation": "标准化方法", "aggregation": "汇总方式（算术/几何）",
+                 "star_rule": "星级规则"}
+        w = sens.set_index("factor")
+        wtxt = (f"类别权重变动（默认在名义值 ±25% 内）的一阶指数为 {w.loc['weights', 'S1']:.2f}，"
+                if "weights" in w.index else "")
+        out["sensitivity"] = (
+            f"Sobol 指数衡量各项方法选择对“平均名次变动”的贡献：一阶指数 S1 是单独一项的贡献，总效应 ST 还包括它与其他选择的交互。"
+            f"影响最大的是{names.get(top['factor'], top['factor'])}（ST = {top['ST']:.2f}，95% 区间 "
+            f"{top['ST_lower']:.2f}–{top['ST_upper']:.2f}）。{wtxt}"
+            f"星级规则只改变星级、不改变名次，所以它的指数为 0。ST 明显大于 S1 说明各选择之间存在交互。")
+    else:
+        out["sensitivity"] = "没有设定任何不确定的方法选择，无敏感性指数。"
+    sr = review.scheme_ranks
+    moved = sr[sr["scheme"] != "nominal"].groupby("scheme")["rank_shift"].apply(lambda s: s.abs().mean())
+    if len(moved):
+        out["schemes"] = (
+            "按数据驱动的权重方案（在各类别得分上计算）重新赋权后，各单位平均名次变动："
+            + "；".join(f"{k} {v:.1f}" for k, v in moved.items())
+            + "。数据驱动权重奖励单位之间差异大的类别，并不代表该类别更重要，仅作对照。")
+    else:
+        out["schemes"] = ""
+    cmp = review.comparison.summary.iloc[0]
+    most = review.comparison.most_affected(1).iloc[0]
+    out["comparison"] = (
+        f"同一个月（{cmp['month']}）的数据分别按 {cmp['method_a']} 和 {cmp['method_b']} 评分："
+        f"两种排名的 Kendall τ = {cmp['kendall_tau']:.2f}（1 表示完全一致），平均名次差 {cmp['mean_abs_rank_shift']:.1f}，"
+        f"{int(cmp['n_star_changes'])} 个单位星级不同。受影响最大的是{most['unit_name']}"
+        f"（{cmp['method_a']} {_fmt_rank(most['rank_a'])}，{cmp['method_b']} {_fmt_rank(most['rank_b'])}）。")
+    d = review.decomposition
+    if focus is None or focus not in set(d["unit_id"]):
+        focus = d.assign(a=d["total_change"].abs()).sort_values("a", ascending=False)["unit_id"].iloc[0]
+    r = d.set_index("unit_id").loc[focus]
+    out["decomposition"] = (
+        f"{r['unit_name']}从 {r['month_from']}（{r['method_from']}）{_fmt_rank(r['rank_from'])}到 "
+        f"{r['month_to']}（{r['method_to']}）{_fmt_rank(r['rank_to'])}，共变动 {int(r['total_change']):+d} 名。"
+        f"先换方法、数据不变（{r['month_from']} 按 {r['method_to']} 评分为{_fmt_rank(r['rank_mid'])}）："
+        f"方法效应 {int(r['method_effect']):+d} 名；再换数据、方法不变：数据效应 {int(r['data_effect']):+d} 名；"
+        f"两者相加恰为总变动。若先换数据后换方法，方法效应为 {int(r['method_effect_alt']):+d}、数据效应为 "
+        f"{int(r['data_effect_alt']):+d}（两种顺序的平均：方法 {r['method_effect_shapley']:+.1f}，数据 "
+        f"{r['data_effect_shapley']:+.1f}）。正数表示名次上升。")
+    loo = review.leave_one_out.attrs["summary"].sort_values("mean_abs_rank_shift", ascending=False)
+    out["leave_one_out"] = (
+        f"逐一去掉一个类别（其余类别权重按比例放大）后重新排名：去掉{loo.iloc[0]['category_name']}时名次变动最大"
+        f"（平均 {loo.iloc[0]['mean_abs_rank_shift']:.1f} 名，最多 {int(loo.iloc[0]['max_abs_rank_shift'])} 名），"
+        f"去掉{loo.iloc[-1]['category_name']}时最小（平均 {loo.iloc[-1]['mean_abs_rank_shift']:.1f} 名）。")
+    a = review.coherence.alpha.dropna(subset=["alpha"])
+    pca = review.coherence.pca
+    low = a[a["alpha"] < 0.5]
+    lowtxt = ("、".join(low["category_name"]) + "的 α 低于 0.5，类别内指标方向不一致（例如发案率与压降率衡量的是不同的事）"
+              if len(low) else "多指标类别的 α 都不低于 0.5")
+    out["coherence"] = (
+        f"Cronbach's α 衡量同一类别内各指标是否一致（只对含两项以上指标的类别计算）：{lowtxt}。"
+        f"主成分分析中第一主成分解释了 {pca['proportion'].iloc[0]:.0%} 的方差，前三个共 "
+        f"{pca['cumulative'].iloc[min(2, len(pca) - 1)]:.0%}：各指标衡量的是不同方面，指数不是单一维度，"
+        f"这也是权重选择会影响排名的原因。")
+    return out
