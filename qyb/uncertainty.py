@@ -300,7 +300,8 @@ def summarise_draws(rd: RankDraws, top: int = 3, level: float = 0.90) -> pd.Data
         "interval_method": RESAMPLING_METHOD + "; negative binomial for: "
         + (", ".join(k for k, v in sizes.items() if v != "poisson") or "none"),
     })
-    return out
+    front = list(RANK_INTERVAL_COLUMNS)
+    return out[front + [c for c in out.columns if c not in front]]
 
 
 def rank_intervals(panel: Panel, month: str, method: Method, n_draws: int = 2000,
@@ -308,10 +309,10 @@ def rank_intervals(panel: Panel, month: str, method: Method, n_draws: int = 2000
                    **kwargs) -> pd.DataFrame:
     """Rank intervals for every unit of ``month`` under ``method``, by resampling counts.
 
-    Columns: month, unit_id, unit_name, index, stars, rank (nominal), rank_median, rank_p05,
-    rank_p95 (the ``level`` interval, default 5-95%, inverted empirical CDF), p_top3
-    (P(rank* <= 3)), p_same_stars (P(stars* = nominal stars)), index_p05, index_p95, level,
-    n_draws, seed, method (the scoring method's name), interval_method. Rules: see the module
+    Columns: unit_id, rank (nominal), rank_median, rank_p05, rank_p95 (the ``level`` interval,
+    default 5-95%, inverted empirical CDF), p_top3 (P(rank* <= 3)), p_same_stars
+    (P(stars* = nominal stars)), then month, unit_name, index, stars, index_p05, index_p95,
+    level, n_draws, seed, method (the scoring method's name), interval_method. Rules: see the module
     docstring. Reproducible: the same ``seed`` gives the same numbers.
     """
     return summarise_draws(rank_draws(panel, month, method, n_draws, seed, distribution, **kwargs), level=level)
