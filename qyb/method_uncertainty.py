@@ -250,7 +250,8 @@ class UncertaintyModel:
     """
 
     def __init__(self, method: Method, values: np.ndarray, deductions: dict[str, np.ndarray] | None = None,
-                 choices: Choices | None = None, unit_ids=None, unit_names=None):
+                 choices: Choices | None = None, unit_ids=None, unit_names=None,
+                 attributes: dict[str, np.ndarray] | None = None):
         self.method = method
         self.choices = choices or Choices()
         values = np.asarray(values, dtype=float)
@@ -264,7 +265,8 @@ class UncertaintyModel:
         self.categories = [g.code for g in method.categories]
         w = np.array([g.weight for g in method.categories], dtype=float)
         self.nominal_weights = w
-        nominal = score_values(method, values, self.deductions or None)
+        self._engine_kw = {"attributes": attributes, "unit_ids": self.unit_ids}
+        nominal = score_values(method, values, self.deductions or None, **self._engine_kw)
         self.nominal = nominal
         self.rank_nominal = nominal.rank
         self.stars_nominal = nominal.stars
@@ -274,7 +276,7 @@ class UncertaintyModel:
         tables, geometric = [], []
         for n, a in combos:
             m = derive_choice(method, n, a)
-            s = nominal if m is method else score_values(m, values, self.deductions or None)
+            s = nominal if m is method else score_values(m, values, self.deductions or None, **self._engine_kw)
             tables.append(s.category_scores())
             geometric.append(m.root.aggregation)
         cat = np.stack(tables)  # (K*A, U, C)
@@ -320,10 +322,26 @@ class UncertaintyModel:
 
     @classmethod
     def from_table(cls, table, panel, month: str, choices: Choices | None = None) -> "UncertaintyModel":
-        t = table.months.index(month)
-        deductions = {d["measure"]: panel.cube(d["measure"], [month])[0] for d in table.method.deductions}
-        return cls(table.method, table.scores.values[t], deductions, choices,
-                   table.units.index.to_numpy(), table.units["unit_name"].to_numpy())
+        """Model from a scored table (``qyb.scorecard.score_table``) and its panel.
+
+        The indicator values are recomputed from the panel before the spec's data
+        steps (:func:`qyb.transforms.indicator_values`), so the engine applies
+        imputation/screening/treatment once, as in the published scoring. All units
+        of the panel are ranked together (one town, as the barometer).
+        """
+        from qyb.score import PanelInputs
+        from qyb.transforms import indicator_values
+
+        method = table.method
+        inputs = PanelInputs(panel, [month], method.history_needed())
+        values = indicator_values(method, inputs)[0]
+        deductions = {d["measure"]: inputs.measure(d["measure"])[0] for d in method.deductions}
+        attributes = None
+        impute = getattr(method, "impute", None)
+        if impute and "group" in impute and impute["group"] in panel.units.columns:
+            attributes = {impute["group"]: panel.units[impute["group"]].astype(object).to_numpy()}
+        return cls(method, values, deductions, choices, table.units.index.to_numpy(),
+                   table.units["unit_name"].to_numpy(), attributes)
 
     # ---------------------------------------------------------------- the model
     @property
