@@ -101,7 +101,7 @@ class Method:
         self.scale: dict = _with_defaults(index.get("scale", "identity"), SCALINGS)
         self.stars: dict = s["stars"]
         self.groups: list[Group] = [
-            Group(g["code"], g.get("name", g["code"]), g.get("parent", self.root.code), float(g["weight"]),
+            Group(g["code"], g.get("name", g["code"]), g.get("parent", self.root.code), float(g.get("weight", 1.0)),
                   _with_defaults(g.get("aggregation", defaults.get("aggregation", "arithmetic")), AGGREGATIONS))
             for g in s["groups"]
         ]

@@ -150,7 +150,10 @@ def treat(method: Method, values: np.ndarray, present: np.ndarray) -> tuple[np.n
         tables.append(res.details.assign(indicator=j, iCode=ind.code))
     details = (pd.concat(tables, ignore_index=True) if tables
                else pd.DataFrame(columns=["block", "indicator", *DETAIL_COLUMNS]))
-    details = details[["block", "indicator", *DETAIL_COLUMNS]]
+    details = details[["block", "indicator", *DETAIL_COLUMNS]].reset_index(drop=True)
+    for k in range(3):  # the dtypes of qyb.treat.treat's table: nullable booleans and counts
+        details[f"check_SkewKurt{k}.Pass"] = details[f"check_SkewKurt{k}.Pass"].astype("boolean")
+    details["winsorise.nwin"] = details["winsorise.nwin"].astype("Int64")
     nwin = pd.to_numeric(details.loc[details["treatment"] == "winsorise", "winsorise.nwin"])
     record = {"step": "treat", "method": "coinr_treat",
               "args": {"f_pass": "check_SkewKurt", "f1": "winsorise", "combine_treat": False,
