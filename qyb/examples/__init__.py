@@ -1,0 +1,1 @@
+"""Worked examples: reference builds reproduced with qyb's engine (COINr ASEM)."""
