@@ -142,18 +142,19 @@ def dispersion_table(history: dict[str, np.ndarray], alpha: float = 0.05) -> pd.
 
 
 def draw_counts(observed: np.ndarray, n_draws: int, rng: np.random.Generator,
-                size: float = np.inf) -> np.ndarray:
+                size: float = np.inf, gamma_rng: np.random.Generator | None = None) -> np.ndarray:
     """(n_draws, units) counts: Poisson(observed), or NegBin(mean observed, size) when size is finite.
 
     NegBin by the gamma-Poisson mixture: lambda ~ Gamma(shape=size, scale=observed/size),
     X ~ Poisson(lambda), so E X = observed and Var X = observed + observed^2/size.
-    NaN (no figure) stays NaN in every draw.
+    NaN (no figure) stays NaN in every draw. ``gamma_rng`` (default ``rng``) draws the gamma
+    step, so that draws made in chunks equal draws made at once.
     """
     x = np.asarray(observed, dtype=float)
     mean = np.where(np.isnan(x), 0.0, x)
     shape = (n_draws, x.shape[-1])
     if np.isfinite(size):
-        mean = rng.gamma(size, np.broadcast_to(mean / size, shape))
+        mean = (gamma_rng or rng).gamma(size, np.broadcast_to(mean / size, shape))
     out = rng.poisson(np.broadcast_to(mean, shape)).astype(float)
     return np.where(np.isnan(x), np.nan, out)
 
@@ -233,8 +234,10 @@ def rank_draws(panel: Panel, month: str, method: Method, n_draws: int = 2000,
     Poisson otherwise), "poisson" or "negbin" (NB for every count measure whose moment
     estimate of 1/k is positive). ``panel`` must hold the month, the method's history and
     ideally ``window`` months before the month (fewer months: the rule uses what there is).
-    Draws are processed ``chunk`` at a time (memory), in a fixed order, so the result
-    depends only on ``seed``. Returns a :class:`RankDraws`.
+    Draws are processed ``chunk`` at a time (memory). Every measure (and the gamma step of a
+    negative binomial) has its own generator spawned from ``np.random.SeedSequence(seed)``,
+    so the result depends only on ``seed`` and ``n_draws``, not on ``chunk``.
+    Returns a :class:`RankDraws`.
     """
     if distribution not in ("auto", "poisson", "negbin"):
         raise ValueError("distribution must be 'auto', 'poisson' or 'negbin'")
@@ -258,14 +261,18 @@ def rank_draws(panel: Panel, month: str, method: Method, n_draws: int = 2000,
     nominal_ded = {c: observed.measure(c)[0] for c in deduction_codes}
     n_index, n_rank, n_stars = _score_by_group(method, nominal_values, nominal_ded, groups)
 
-    rng = np.random.default_rng(seed)
+    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(2 * len(counts) + len(pairs))]
+    count_rng = {c: (streams[2 * i], streams[2 * i + 1]) for i, c in enumerate(counts)}
+    pair_rng = {h: streams[2 * len(counts) + i] for i, (h, _) in enumerate(pairs)}
     parts = []
     done = 0
     while done < n_draws:
         d = min(chunk, n_draws - done)
-        draws = {c: draw_counts(observed.measure(c)[0], d, rng, sizes[c]) for c in counts}
+        draws = {c: draw_counts(observed.measure(c)[0], d, count_rng[c][0], sizes[c], count_rng[c][1])
+                 for c in counts}
         for handled, total in pairs:
-            draws[handled] = draw_handled(observed.measure(handled)[0], observed.measure(total)[0], d, rng)
+            draws[handled] = draw_handled(observed.measure(handled)[0], observed.measure(total)[0], d,
+                                          pair_rng[handled])
         inputs = DrawInputs(observed, draws)
         values = indicator_values(method, inputs)  # (d, U, I)
         ded = {c: inputs.measure(c) for c in deduction_codes}

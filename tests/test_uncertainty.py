@@ -1,0 +1,155 @@
+"""qyb.uncertainty: rank intervals by resampling counts (issue 4, part 2)."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from qyb.io import Panel
+from qyb.method import Method
+from qyb.scorecard import scorecard_for
+from qyb.uncertainty import (
+    RANK_INTERVAL_COLUMNS,
+    dispersion_table,
+    draw_counts,
+    draw_handled,
+    previous_rank_intervals_for,
+    rank_intervals,
+    rank_intervals_for,
+    rank_jumps,
+    resampled_measures,
+)
+
+SPEC = {
+    "name": "toy", "effective_from": "2023-01", "missing": "fail",
+    "defaults": {"normalise": {"method": "minmax", "low": 0, "high": 100, "constant": 100}},
+    "index": {"code": "index", "name": "指数", "scale": {"method": "identity"}},
+    "stars": {"rule": "shares", "shares": {5: 0.2, 4: 0.2, 3: 0.2, 2: 0.2, 1: 0.2}},
+    "groups": [{"code": "order", "name": "治安", "weight": 1}, {"code": "fraud", "name": "反诈", "weight": 1}],
+    "indicators": [
+        {"code": "crime_rate", "parent": "order", "measures": {"value": "crime_alerts"},
+         "transform": {"type": "rate", "per": 10000, "denominator": "population"}, "direction": -1},
+        {"code": "fraud_rate", "parent": "fraud", "measures": {"value": "fraud_alerts"},
+         "transform": {"type": "rate", "per": 10000, "denominator": "population"}, "direction": -1},
+        {"code": "warn", "parent": "fraud", "measures": {"handled": "fraud_warnings_handled",
+                                                          "total": "fraud_warnings"},
+         "transform": "attainment", "normalise": {"method": "goalposts", "worst": 0.5, "best": 1.0}},
+    ],
+}
+N_UNITS = 12
+
+
+def toy_panel(scale: int = 1) -> Panel:
+    """One month, 12 units of equal population, distinct rates; counts multiplied by ``scale``."""
+    ids = [f"U{i:02d}" for i in range(N_UNITS)]
+    units = pd.DataFrame({"unit_name": [f"单位{i}" for i in range(N_UNITS)], "town": "T",
+                          "population": 20000.0}, index=pd.Index(ids, name="unit_id"))
+    crime = np.array([12, 30, 18, 25, 9, 41, 22, 15, 35, 27, 11, 19]) * scale
+    fraud = np.array([3, 7, 2, 9, 5, 4, 11, 6, 1, 8, 3, 5]) * scale
+    idx = pd.MultiIndex.from_product([["2023-03"], ids], names=["month", "unit_id"])
+    values = pd.DataFrame({"crime_alerts": crime, "fraud_alerts": fraud,
+                           "fraud_warnings": 40 * scale, "fraud_warnings_handled": np.array([36, 38, 33, 40, 31, 39, 35, 37, 34, 32, 30, 29]) * scale},
+                          index=idx).astype(float)
+    return Panel(".", units, values)
+
+
+@pytest.fixture(scope="module")
+def toy_method() -> Method:
+    return Method.from_dict(SPEC)
+
+
+@pytest.fixture(scope="module")
+def sample_2023_03() -> pd.DataFrame:
+    return rank_intervals_for("2023-03", n_draws=1000, seed=7)
+
+
+def test_intervals_shrink_as_counts_grow(toy_method):
+    widths = []
+    for scale in (1, 10, 100):
+        ri = rank_intervals(toy_panel(scale), "2023-03", toy_method, n_draws=2000, seed=1)
+        widths.append((ri["rank_p95"] - ri["rank_p05"]).mean())
+        assert ri["rank"].tolist() == rank_intervals(toy_panel(1), "2023-03", toy_method, n_draws=10)["rank"].tolist()
+    assert widths[0] > widths[1] > widths[2]
+    assert widths[0] > 3 and widths[2] < 1.5
+
+
+def test_reproducible_with_seed(toy_method):
+    a = rank_intervals(toy_panel(), "2023-03", toy_method, n_draws=500, seed=42)
+    b = rank_intervals(toy_panel(), "2023-03", toy_method, n_draws=500, seed=42)
+    c = rank_intervals(toy_panel(), "2023-03", toy_method, n_draws=500, seed=43)
+    pd.testing.assert_frame_equal(a, b)
+    assert not np.allclose(a["p_same_stars"], c["p_same_stars"])
+    # chunking does not change the draws' order or the result
+    d = rank_intervals(toy_panel(), "2023-03", toy_method, n_draws=500, seed=42, chunk=128)
+    pd.testing.assert_frame_equal(a.drop(columns=[]), d)
+
+
+def test_columns_and_method_named(sample_2023_03):
+    ri = sample_2023_03
+    assert list(ri.columns[:len(RANK_INTERVAL_COLUMNS)]) == list(RANK_INTERVAL_COLUMNS)
+    assert (ri["method"] == "v2").all() and ri["interval_method"].str.contains("Poisson").all()
+    assert len(ri) == 29 and ri["unit_id"].is_unique
+    assert ((ri["rank_p05"] <= ri["rank_median"]) & (ri["rank_median"] <= ri["rank_p95"])).all()
+    assert ri[["p_top3", "p_same_stars"]].apply(lambda s: s.between(0, 1)).all().all()
+
+
+def test_nominal_rank_is_the_published_one():
+    for month in ("2023-02", "2023-03"):
+        ri = rank_intervals_for(month, n_draws=20).set_index("unit_id")
+        card = scorecard_for(month).set_index("unit_id")
+        assert (ri["rank"] == card["rank"]).all()
+        assert (ri["stars"] == card["stars"]).all()
+        np.testing.assert_allclose(ri["index"], card["index"], rtol=0, atol=1e-9)
+
+
+def test_nominal_inside_interval_and_top3_sums_to_three(sample_2023_03):
+    ri = sample_2023_03
+    inside = (ri["rank"] >= ri["rank_p05"]) & (ri["rank"] <= ri["rank_p95"])
+    assert inside.mean() >= 0.9
+    assert ri["p_top3"].sum() == pytest.approx(3.0, abs=0.02)  # index values essentially never tie
+
+
+def test_draw_counts_moments():
+    rng = np.random.default_rng(0)
+    x = np.array([0.0, 3.0, 25.0, np.nan])
+    p = draw_counts(x, 200_000, rng)
+    assert (p[:, 0] == 0).all() and np.isnan(p[:, 3]).all()
+    np.testing.assert_allclose(p[:, 1:3].mean(0), [3, 25], rtol=0.01)
+    np.testing.assert_allclose(p[:, 1:3].var(0), [3, 25], rtol=0.02)
+    nb = draw_counts(x, 200_000, rng, size=5.0)
+    np.testing.assert_allclose(nb[:, 1:3].mean(0), [3, 25], rtol=0.01)
+    np.testing.assert_allclose(nb[:, 1:3].var(0), [3 + 9 / 5, 25 + 625 / 5], rtol=0.03)
+
+
+def test_draw_handled_binomial():
+    rng = np.random.default_rng(0)
+    h = draw_handled(np.array([36.0, 40.0, 0.0]), np.array([40.0, 40.0, 0.0]), 100_000, rng)
+    assert (h <= 40).all() and (h[:, 1] == 40).all() and (h[:, 2] == 0).all()
+    assert h[:, 0].mean() == pytest.approx(36, rel=0.005)
+    assert h[:, 0].var() == pytest.approx(40 * 0.9 * 0.1, rel=0.03)
+
+
+def test_dispersion_rule():
+    rng = np.random.default_rng(0)
+    means = rng.uniform(5, 40, size=200)
+    pois = rng.poisson(np.broadcast_to(means, (12, 200))).astype(float)
+    k = 4.0
+    nb = rng.poisson(rng.gamma(k, np.broadcast_to(means / k, (12, 200)))).astype(float)
+    t = dispersion_table({"crime_alerts": pois, "fraud_alerts": nb}).set_index("measure")
+    assert t.loc["crime_alerts", "distribution"] == "poisson"
+    assert t.loc["fraud_alerts", "distribution"] == "negative binomial"
+    assert t.loc["fraud_alerts", "size"] == pytest.approx(k, rel=0.25)
+
+
+def test_resampled_measures_cover_method(toy_method):
+    counts, pairs = resampled_measures(toy_method)
+    assert counts == ["crime_alerts", "fraud_alerts"]
+    assert pairs == [("fraud_warnings_handled", "fraud_warnings")]
+
+
+def test_yongning_jump_survives(sample_2023_03):
+    before = previous_rank_intervals_for("2023-03", n_draws=1000, seed=7)
+    jumps = rank_jumps(sample_2023_03, before).set_index("unit_id")
+    yn = jumps.loc["XL01"]
+    assert (yn["rank_before"], yn["rank"], yn["method_before"], yn["method"]) == (27, 2, "v1", "v2")
+    assert yn["rank_p95"] < yn["rank_p05_before"] and bool(yn["jump_survives"])
