@@ -279,7 +279,10 @@ class UncertaintyModel:
             s = nominal if m is method else score_values(m, values, self.deductions or None, **self._engine_kw)
             tables.append(s.category_scores())
             geometric.append(m.root.aggregation)
-        cat = np.stack(tables)  # (K*A, U, C)
+        # the spec's own choices as one extra combination (last), for ranks_for_weights
+        tables.append(nominal.category_scores())
+        geometric.append(method.root.aggregation)
+        cat = np.stack(tables)  # (K*A + 1, U, C)
         self._floor = np.array([g.get("floor", 1.0) for g in geometric])
         self._geometric = np.array([g["method"] == "geometric" for g in geometric])
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -297,7 +300,7 @@ class UncertaintyModel:
             if "max_points" in rule:
                 p = np.minimum(p, rule["max_points"])
             self._index_points.append(p)
-        self.star_rules = [star_rule(method, o) for o in c.star_rules]
+        self.star_rules = [star_rule(method, o) for o in c.star_rules] + [dict(method.stars)]
         # factor layout: columns of the uniform sample matrix
         self.factors: list[str] = []
         self.groups: dict[str, list[int]] = {}
@@ -405,12 +408,13 @@ class UncertaintyModel:
 
     def ranks_for_weights(self, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``(ranks, stars)`` (K, U) for K rows of category weights (a weight of 0 drops a category),
-        under the first option of every other choice (with :meth:`Choices.none`: the spec's own)."""
+        with the spec's own normalisation, aggregation and star rule."""
         w = np.atleast_2d(np.asarray(weights, dtype=float))
         if w.shape[1] != len(self.categories):
             raise ValueError(f"weights must have {len(self.categories)} columns, got {w.shape}")
-        zero = np.zeros(w.shape[0], dtype=int)
-        return self._rank(w, zero, zero)
+        spec_combo = np.full(w.shape[0], self._trans.shape[0] - 1)
+        spec_star = np.full(w.shape[0], len(self.star_rules) - 1)
+        return self._rank(w, spec_combo, spec_star)
 
     def run(self, n_draws: int = 10_000, seed: int | None = 0) -> MonteCarloResult:
         """Plain Monte Carlo: ``n_draws`` i.i.d. uniform rows (``numpy.random.default_rng(seed)``)."""
