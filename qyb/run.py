@@ -183,8 +183,12 @@ def execute_one(spec: NotebookSpec, parameters: dict, build: Path, kernel: str, 
     out.parent.mkdir(parents=True, exist_ok=True)
     params = {k: str(parameters.get(k, "")) for k in spec.params}
     t0 = time.perf_counter()
+    # The kernel's working directory is ``build``. It is set through nbclient's
+    # ``resources['metadata']['path']`` (the kernel starts there), not papermill's
+    # ``cwd=`` argument, which chdir()s the whole process: unsafe with notebooks in threads.
     nb = pm.execute_notebook(str(spec.source()), str(out), parameters=params, kernel_name=kernel,
-                             cwd=str(build), execution_timeout=spec.timeout, log_output=log_output,
+                             cwd=None, resources={"metadata": {"path": str(build)}},
+                             execution_timeout=spec.timeout, log_output=log_output,
                              progress_bar=False, request_save_on_cell_execute=False)
     t1 = time.perf_counter()
     if html:

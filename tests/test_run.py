@@ -1,0 +1,213 @@
+"""The monthly run (`qyb run`): smoke run on small data, failure paths, determinism.
+
+Notebook executions are slow (a kernel each), so the smoke run happens once
+per module (``smoke`` fixture) and its outputs are checked by several tests;
+all tests here are grouped on one xdist worker (``--dist loadgroup``).
+"""
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import json
+import re
+import shutil
+from pathlib import Path
+from types import SimpleNamespace
+
+import nbformat
+import pytest
+
+from qyb.cli import main
+from qyb.paths import DATA_RAW, NOTEBOOKS
+from qyb.run import REGISTRY, NotebookSpec, run_month
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("qyb_run")]
+
+UNITS = ["XL01", "XL02", "XL07", "DS01", "DS09", "DS13"]  # 永宁社区 and five others
+MONTH = "2023-03"
+
+
+def make_small_data(folder: Path, months=("2022-01", "2023-03")) -> Path:
+    """6 units x 15 months (2022-01..2023-03) trimmed from the shipped sample."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in ["units.csv", "SYNTHETIC.md"] + [f"{y}-{m:02d}.csv" for y in (2022, 2023) for m in range(1, 13)]:
+        src = DATA_RAW / name
+        if not src.exists() or (name[:7] > months[1] and name[0].isdigit()):
+            continue
+        if name.endswith(".csv"):
+            lines = src.read_text(encoding="utf-8-sig").splitlines()
+            keep = [lines[0]] + [ln for ln in lines[1:] if ln.split(",")[0] in UNITS or ln.split(",")[1] in UNITS]
+            (folder / name).write_text("\ufeff" + "\n".join(keep) + "\n", encoding="utf-8")
+        else:
+            shutil.copyfile(src, folder / name)
+    return folder
+
+
+def run_cli(*argv) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        status = main(list(argv))
+    return status, out.getvalue(), err.getvalue()
+
+
+def tree(folder: Path) -> dict[str, str]:
+    """Relative path -> sha256 of every file under ``folder`` (what 'unchanged' means)."""
+    if not folder.exists():
+        return {}
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def small_data(tmp_path_factory) -> Path:
+    return make_small_data(tmp_path_factory.mktemp("data") / "raw")
+
+
+@pytest.fixture(scope="module")
+def smoke(small_data, tmp_path_factory):
+    reports = tmp_path_factory.mktemp("reports")
+    status, out, err = run_cli("run", "--month", MONTH, "--data", str(small_data), "--reports", str(reports),
+                               "--quiet")
+    return SimpleNamespace(status=status, out=out, err=err, reports=reports, folder=reports / MONTH,
+                           data=small_data)
+
+
+def test_smoke_run_publishes_everything(smoke):
+    assert smoke.status == 0, smoke.err
+    assert smoke.out == "", "--quiet prints nothing"
+    f = smoke.folder
+    for name in ["index.html", "ranking.xlsx", "ranking.csv", "run.json"]:
+        assert (f / name).is_file(), name
+    for spec in REGISTRY:
+        assert (f / f"{spec.name}.html").is_file()
+        assert (f / "notebooks" / f"{spec.name}.ipynb").is_file()
+    for fig in ["ranking_bar", "rank_bump", "category_heatmap", "star_distribution"]:
+        assert (f / "figures" / f"{fig}.png").is_file(), fig
+    assert sorted(p.name for p in (f / "figures").glob("profile_*.png")) == sorted(f"profile_{u}.png" for u in UNITS)
+    assert not list(smoke.reports.glob(".build-*")), "the build folder is renamed into place"
+    index = (f / "index.html").read_text(encoding="utf-8")
+    assert "示例数据" in index
+    for spec in REGISTRY:
+        assert f'href="{spec.name}.html"' in index
+
+
+def test_html_has_no_code(smoke):
+    for spec in REGISTRY:
+        page = (smoke.folder / f"{spec.name}.html").read_text(encoding="utf-8")
+        assert 'class="jp-InputPrompt' not in page and "In&nbsp;[" not in page
+        assert 'class="jp-CodeMirrorEditor' not in page and 'class="highlight' not in page
+        assert "load_month_data(" not in page and "injected-parameters" not in page
+        cells = re.findall(r'class="(jp-Cell jp-CodeCell[^"]*)"', page)
+        assert cells and all("jp-mod-noInput" in c for c in cells), "every code cell hides its input"
+        assert "示例数据" in page
+
+
+def test_xlsx_one_row_per_unit_with_chinese_headers(smoke):
+    import openpyxl
+
+    book = openpyxl.load_workbook(smoke.folder / "ranking.xlsx")
+    sheet = book["榜单"]
+    headers = [c.value for c in sheet[1]]
+    assert headers[:8] == ["排名", "村(社区)", "单位编码", "平安形势指数", "星级", "星数", "上期排名", "升降"]
+    assert "社会治安" in headers and "反电诈" in headers
+    rows = list(sheet.iter_rows(min_row=2, values_only=True))
+    assert len(rows) == len(UNITS)
+    assert sorted(r[2] for r in rows) == sorted(UNITS)
+    assert all(set(r[4]) == {"★"} and len(r[4]) == r[5] for r in rows)
+    assert sheet.freeze_panes == "A2"
+    assert sheet["A2"].fill.fill_type == "solid"
+
+
+def test_run_json_hashes_match_inputs(smoke):
+    record = json.loads((smoke.folder / "run.json").read_text(encoding="utf-8"))
+    files = record["inputs"]["files"]
+    on_disk = sorted(p.name for p in smoke.data.iterdir() if p.suffix == ".csv")
+    assert sorted(files) == on_disk
+    for name, digest in files.items():
+        assert digest == hashlib.sha256((smoke.data / name).read_bytes()).hexdigest()
+    spec = record["inputs"]["method_spec"]
+    assert spec["sha256"] == hashlib.sha256(Path(spec["path"]).read_bytes()).hexdigest()
+    assert record["method"] == "v2" and record["month"] == MONTH
+    assert {"qyb", "papermill", "pandas", "numpy", "scipy", "matplotlib"} <= set(record["versions"])
+    assert "validate" in record["steps_seconds"] and record["started"]
+
+
+def test_every_png_is_a_valid_image(smoke):
+    from PIL import Image
+
+    pngs = list(smoke.folder.rglob("*.png"))
+    assert pngs
+    for png in pngs:
+        with Image.open(png) as im:
+            im.verify()
+            assert im.format == "PNG"
+
+
+def test_bad_data_exits_2_and_changes_nothing(small_data, tmp_path):
+    bad = make_small_data(tmp_path / "bad")
+    path = bad / f"{MONTH}.csv"
+    lines = path.read_text(encoding="utf-8-sig").splitlines()
+    cells = lines[1].split(",")
+    cells[3] = "abc"
+    lines[1] = ",".join(cells)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    reports = tmp_path / "reports"
+    (reports / MONTH).mkdir(parents=True)
+    (reports / MONTH / "index.html").write_text("previous", encoding="utf-8")
+    before = tree(reports)
+    status, out, err = run_cli("run", "--month", MONTH, "--data", str(bad), "--reports", str(reports))
+    assert status == 2
+    assert tree(reports) == before and sorted(p.name for p in reports.iterdir()) == [MONTH]
+    score_status, _, score_err = run_cli("score", "--month", MONTH, "--data", str(bad), "--out",
+                                         str(tmp_path / "x.csv"))
+    assert score_status == 2 and err.strip() == score_err.strip() and "abc" in err
+    assert "notebook" not in out
+
+
+def test_notebook_error_exits_1_keeps_error_notebook(small_data, tmp_path):
+    nb = nbformat.read(str(NOTEBOOKS / "01_ranking.ipynb"), as_version=4)
+    nb.cells.insert(3, nbformat.v4.new_code_cell('raise RuntimeError("注入的错误 injected failure")'))
+    broken = tmp_path / "01_ranking.ipynb"
+    nbformat.write(nb, str(broken))
+    reports = tmp_path / "reports"
+    (reports / MONTH).mkdir(parents=True)
+    (reports / MONTH / "index.html").write_text("previous report", encoding="utf-8")
+    before = tree(reports / MONTH)
+    args = SimpleNamespace(month=MONTH, latest=False, method=None, data=str(small_data), reports=str(reports),
+                           quiet=True)
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        status = run_month(args, registry=[NotebookSpec("01_ranking", "榜单", path=broken)])
+    assert status == 1
+    assert "RuntimeError" in err.getvalue() and "注入的错误" in err.getvalue()
+    assert 'raise RuntimeError("注入的错误 injected failure")' in err.getvalue(), "prints the failing cell"
+    kept = reports / "_failed" / MONTH / "01_ranking.ipynb"
+    assert kept.is_file()
+    errors = [o for c in nbformat.read(str(kept), as_version=4).cells for o in c.get("outputs", [])
+              if o.get("output_type") == "error"]
+    assert errors and errors[0]["ename"] == "RuntimeError"
+    assert tree(reports / MONTH) == before, "the previous report is untouched"
+    assert not list(reports.glob(".build-*"))
+
+
+def test_rerun_reproduces_ranking_csv(smoke, tmp_path):
+    """Same inputs -> byte-identical ranking.csv (and XLSX); an existing month folder is replaced."""
+    first = (smoke.folder / "ranking.csv").read_bytes()
+    args = SimpleNamespace(month=MONTH, latest=False, method=None, data=str(smoke.data),
+                           reports=str(smoke.reports), quiet=True)
+    assert run_month(args, registry=[]) == 0  # ranking.csv comes from the run itself, not a notebook
+    assert (smoke.folder / "ranking.csv").read_bytes() == first
+    assert first.startswith("\ufeff".encode("utf-8"))
+    assert not (smoke.folder / "01_ranking.html").exists(), "the folder was replaced as a whole"
+    xlsx = (smoke.folder / "ranking.xlsx").read_bytes()
+    assert run_month(args, registry=[]) == 0
+    assert (smoke.folder / "ranking.xlsx").read_bytes() == xlsx
+
+
+def test_bad_month_and_missing_month_exit_2(small_data, tmp_path):
+    status, _, err = run_cli("run", "--month", "2023-13", "--data", str(small_data), "--reports", str(tmp_path))
+    assert status == 2 and "2023-13" in err
+    status, _, err = run_cli("run", "--data", str(small_data), "--reports", str(tmp_path))
+    assert status == 2 and "--latest" in err
+    assert not any(tmp_path.iterdir())
