@@ -10,25 +10,29 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	$(BIN)/python -m ipykernel install --sys-prefix --name qyb --display-name "qyb (Python 3)" >/dev/null
+	$(BIN)/python -m qyb.run --install-kernel  # the Jupyter kernel "qyb" the notebooks name
 	touch $(STAMP)
 
 install: $(STAMP)
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -n 2 -q
+	$(BIN)/python -m pytest -n 2 --dist loadgroup -q
 
+# the monthly run for the latest month of the shipped data; prints the path of index.html
 report: $(STAMP)
 	$(BIN)/qyb run --latest
+	@ls -1d $(CURDIR)/reports/[0-9][0-9][0-9][0-9]-[0-9][0-9]/index.html | sort | tail -n 1
 
 sample: $(STAMP)
 	$(BIN)/python -m qyb.sample --out data/raw
 
+# JupyterLab on the notebooks; they name the project's kernel "qyb" (installed by the install step)
 lab: $(STAMP)
-	$(BIN)/jupyter lab notebooks
+	$(BIN)/python -m qyb.run --install-kernel >/dev/null
+	$(BIN)/jupyter lab --notebook-dir=notebooks
 
 bench: $(STAMP)
-	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/run_benchmark.py
 
 clean:
-	rm -rf $(VENV) reports/_build_* .pytest_cache
+	rm -rf $(VENV) reports/.build-* reports/.old-* .pytest_cache
