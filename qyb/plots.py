@@ -138,9 +138,20 @@ def mark_sample(fig: Figure, text: str = "示例数据 (synthetic sample data)")
 
 
 def _finish(fig: Figure, title: str | None, sample: bool) -> Figure:
+    """Title, optional 示例数据 banner, then fix the layout.
+
+    Constrained layout is run once and then frozen: repeated draws of some layouts
+    (colorbars, rotated tick labels) otherwise drift by a pixel between saves, and a
+    frozen figure shows in a notebook exactly as :func:`save_figure` writes it.  To
+    re-flow after adding artists: ``fig.set_layout_engine("constrained")``.
+    """
     if title:
         fig.suptitle(title, fontsize=12)
-    return mark_sample(fig) if sample else fig
+    if sample:
+        mark_sample(fig)
+    fig.draw_without_rendering()
+    fig.set_layout_engine("none")
+    return fig
 
 
 def _num(s) -> np.ndarray:
