@@ -7,6 +7,23 @@ parent and an aggregation rule. The index is scaled to 0-100 and converted to
 stars by a star rule. Specs are plain data: ``Method.spec`` is the parsed
 dict, ``Method.derive`` returns a re-validated copy with some keys replaced,
 so any result can be re-run with one choice changed (as COINr does).
+
+Optional data steps between indicator values and normalisation (run by
+:mod:`qyb.pipeline` in this order, each recorded on the result):
+
+* ``impute: {method: mean | group_mean, group: <unit attribute>}`` -- COINr
+  ``i_mean`` / ``i_mean_grp``; ``missing: impute_mean`` is shorthand for
+  ``impute: {method: mean}``. ``missing`` then says what happens to values
+  still missing: ``fail`` (an error), ``skip`` (NaN kept through normalisation,
+  weights renormalised over the children present).
+* ``screen: {method: byNA | byzeros | byNAandzeros, dat_thresh, nonzero_thresh}``
+  -- COINr ``Screen``; screened-out units get no score and no rank.
+* ``treat: {method: winsorise, winmax, skew_thresh, kurt_thresh, force_win,
+  log_fallback}`` -- COINr ``Treat`` (global); an indicator's own ``treat:``
+  overrides keys (COINr ``indiv_specs``) or is ``none`` to skip it.
+
+Denomination is the ``rate`` transform with a unit-attribute ``denominator``
+and ``per: 1`` (COINr ``Denominate``: ``x / (denominator / 1)``).
 """
 from __future__ import annotations
 

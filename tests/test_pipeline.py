@@ -202,3 +202,31 @@ def test_barometer_variant_winsorises_a_month_where_one_unit_spikes(panel):
     others = np.delete(np.arange(len(panel.units)), unit)
     assert (table.scores.indicator_scores[t, others, j].mean()
             < plain.scores.indicator_scores[t, others, j].mean())
+
+
+# ---------------------------------------------------------------- result helpers (体检表)
+def test_strengths_weaknesses_known_answer_with_ties_and_min_discard():
+    from qyb.results import strengths_weaknesses
+    values = pd.DataFrame({"a": [3, 2, 1], "b": [0, 0, 5], "c": [1, 2, 3], "d": [9, 1, 1]},
+                          index=["u", "v", "w"], dtype=float)
+    # ranks of u (1 = best): a 1, b 2 (tied with v at the bottom -> discarded), c 1 with direction -1, d 1
+    s, w = strengths_weaknesses(values, "u", directions={"c": -1}, top=2, bottom=2)
+    assert list(s["Code"]) == ["a", "c"] and list(s["Rank"]) == [1, 1]  # ties keep column order
+    assert list(w["Code"]) == ["c", "d"]
+    s, _ = strengths_weaknesses(values, "u", directions={"c": -1}, top=4, min_discard=False)
+    assert list(s["Code"]) == ["a", "c", "d", "b"]
+
+
+def test_unit_profile_helpers_on_the_barometer(panel):
+    from qyb.results import group_ranks, strengths_weaknesses, unit_summary
+    table = score_panel(panel, load_method("v2"), ["2023-03"])
+    card = table.scorecard("2023-03").set_index("unit_id")
+    cats = card[[c for c in card.columns if c.startswith("cat_")] + ["index"]]
+    summary = unit_summary(cats, "XL01", ["index", *cats.columns[:-1]])
+    assert summary.loc[0, "Rank"] == card.loc["XL01", "rank"] == 2
+    long = table.indicator_long("2023-03").pivot(index="unit_id", columns="indicator", values="score")
+    s, w = strengths_weaknesses(long, "XL01", top=3, bottom=3)
+    assert "fraud_reduction" in set(s["Code"])  # the article: 永宁's fraud-alert reduction was the town's best
+    assert (s["Rank"].to_numpy() <= w["Rank"].min()).all()
+    ranks = group_ranks(cats, panel.units["former_town"])
+    assert ranks.groupby("former_town")["index"].min().eq(1).all()
