@@ -23,10 +23,11 @@ import pandas as pd
 from scipy import stats
 
 from qyb import coherence
-from qyb.io import csv_bytes, write_bytes_atomic
+from qyb.io import Panel, csv_bytes, load_panel, require_month, write_bytes_atomic
 from qyb.method import Method, load_method, method_for_month
 from qyb.method_uncertainty import Choices, MonteCarloResult, UncertaintyModel, sobol_rank_shift
 from qyb.months import add_months, month_range, parse_month
+from qyb.score import score_panel
 from qyb.scorecard import resolve_method, score_table
 from qyb.weights import SCHEMES, apply_scheme
 
@@ -70,6 +71,28 @@ def _months(first: str, last: str | None) -> list[str]:
     return month_range(first, parse_month(last) if last else first)
 
 
+def _table(last: str, method: str | Method | None, data_dir, first: str | None = None, panel=None):
+    """``(ScoreTable, Panel)`` of ``first..last`` under ``method``: from ``panel`` when given (no re-reading
+    of the raw files), else :func:`qyb.scorecard.score_table`."""
+    if panel is None:
+        return score_table(last, method, data_dir, first=first)
+    m = resolve_method(last, method)
+    return score_panel(panel, m, month_range(first or last, last)), panel
+
+
+def load_review_panel(month: str, methods, data_dir: Path | str | None = None, back: int = 12) -> Panel:
+    """One validated panel holding every month the review of ``month`` reads: ``back`` months before it,
+    plus the history the longest-looking method needs (read once, scored many times)."""
+    from qyb.paths import DATA_RAW
+
+    ms = [_method(m) for m in methods]
+    hist = max(m.history_needed() for m in ms) + 1
+    data_dir = Path(data_dir) if data_dir else DATA_RAW
+    require_month(data_dir, month)
+    months = month_range(add_months(month, -(back + hist)), month)
+    return load_panel(data_dir, months, allow_blank=any(m.missing != "fail" for m in ms))
+
+
 def category_weights(method: Method) -> pd.Series:
     """Nominal category weights normalised to sum 1 (``w_c / Σ w``), indexed by category code."""
     w = pd.Series({g.code: g.weight for g in method.categories}, dtype=float)
@@ -78,7 +101,7 @@ def category_weights(method: Method) -> pd.Series:
 
 # ---------------------------------------------------------------- 1. effective weights
 def effective_weights(method: str | Method | None, first: str, last: str | None = None,
-                      data_dir: Path | str | None = None) -> pd.DataFrame:
+                      data_dir: Path | str | None = None, panel: Panel | None = None) -> pd.DataFrame:
     """Nominal vs effective weight of each category over ``first..last`` (units × months pooled).
 
     Per category ``c`` (see :func:`qyb.coherence.effective_weights`):
@@ -90,7 +113,7 @@ def effective_weights(method: str | Method | None, first: str, last: str | None 
     eta2_share, n`` (``n`` = unit-months pooled).
     """
     months = _months(first, last)
-    table, _ = score_table(months[-1], method, data_dir, first=months[0])
+    table, _ = _table(months[-1], method, data_dir, months[0], panel)
     return effective_weights_from_table(table, months)
 
 
@@ -143,14 +166,15 @@ def scheme_method(method: Method, weights: pd.Series | dict, scheme: str) -> Met
 
 
 def scheme_ranks(month: str, method: str | Method | None = None, data_dir: Path | str | None = None,
-                 schemes=("equal", "entropy", "critic", "pca")) -> tuple[pd.DataFrame, pd.DataFrame]:
+                 schemes=("equal", "entropy", "critic", "pca"),
+                 panel: Panel | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Score ``month`` under derived methods whose category weights come from each scheme.
 
     Returns ``(weights, ranks)``: the tidy scheme weights and a frame
     ``unit_id, unit_name, scheme, index, rank, stars, rank_shift`` (shift =
     nominal rank − scheme rank, positive = rose), ``scheme = "nominal"`` first.
     """
-    table, panel = score_table(month, method, data_dir)
+    table, panel = _table(month, method, data_dir, panel=panel)
     m = table.method
     t = table.months.index(month)
     codes = [g.code for g in m.categories]
@@ -211,12 +235,12 @@ class MethodComparison:
 
 
 def compare_methods(method_a: str | Method, method_b: str | Method, first: str, last: str | None = None,
-                    data_dir: Path | str | None = None) -> MethodComparison:
+                    data_dir: Path | str | None = None, panel: Panel | None = None) -> MethodComparison:
     """Score ``first..last`` under both methods and compare the rankings (see :class:`MethodComparison`)."""
     months = _months(first, last)
     ma, mb = _method(method_a), _method(method_b)
-    ta, _ = score_table(months[-1], ma, data_dir, first=months[0])
-    tb, _ = score_table(months[-1], mb, data_dir, first=months[0])
+    ta, _ = _table(months[-1], ma, data_dir, months[0], panel)
+    tb, _ = _table(months[-1], mb, data_dir, months[0], panel)
     ia = [ta.months.index(m) for m in months]
     ib = [tb.months.index(m) for m in months]
     ra, rb = ta.scores.rank[ia], tb.scores.rank[ib]  # (T, U)
@@ -247,7 +271,7 @@ def compare_methods(method_a: str | Method, method_b: str | Method, first: str, 
 
 # ---------------------------------------------------------------- 3b. method/data decomposition
 def decompose_rank_change(month_from: str, method_from: str | Method, month_to: str, method_to: str | Method,
-                          data_dir: Path | str | None = None) -> pd.DataFrame:
+                          data_dir: Path | str | None = None, panel: Panel | None = None) -> pd.DataFrame:
     """Split each unit's rank change between two (month, method) pairs into a method and a data effect.
 
     With ``r(month, method)`` the rank and a change counted as ``r_from − r_to``
@@ -273,7 +297,7 @@ def decompose_rank_change(month_from: str, method_from: str | Method, month_to: 
     ma, mb = _method(method_from), _method(method_to)
 
     def ranks(month, method):
-        table, _ = score_table(month, method, data_dir)
+        table, _ = _table(month, method, data_dir, panel=panel)
         return table.scores.rank[table.months.index(month)].astype(int), table
 
     r_from, table = ranks(month_from, ma)
@@ -437,21 +461,22 @@ def run_review(month: str, methods: str | list[str] = "v1,v2", schemes: str | li
     n_draws, seed = int(n_draws), int(seed)
     method = resolve_method(month, method or None)
     data_dir = Path(data_dir) if data_dir else None
-    table, panel = score_table(month, method, data_dir)
+    pair = default_decomposition_pair(month, names)
+    panel = load_review_panel(month, [method, *names, pair[1], pair[3]], data_dir)
+    table, _ = _table(month, method, data_dir, panel=panel)
     # effective weights over the months the method has been in force (at most 12)
     first = max(method.effective_from, add_months(month, -11))
-    eff = effective_weights(method, first, month, data_dir) if first != month else \
+    eff = effective_weights(method, first, month, data_dir, panel) if first != month else \
         effective_weights_from_table(table, [month])
-    sw, sranks = scheme_ranks(month, method, data_dir, scheme_list)
+    sw, sranks = scheme_ranks(month, method, data_dir, scheme_list, panel=panel)
     weights = weights_table(method, eff, sw)
     model = UncertaintyModel.from_table(table, panel, month, choices)
     mc = model.run(n_draws, seed)
     n_sobol = 1 << int(np.ceil(np.log2(max(2, min(int(sobol_n), max(n_draws, 2))))))
     sens = sobol_rank_shift(model, n_sobol, seed, n_boot=500) if model.n_factors else \
         pd.DataFrame(columns=TABLE_COLUMNS["sensitivity"])
-    comparison = compare_methods(names[0], names[-1], month, month, data_dir)
-    pair = default_decomposition_pair(month, names)
-    decomposition = decompose_rank_change(*pair, data_dir)
+    comparison = compare_methods(names[0], names[-1], month, month, data_dir, panel)
+    decomposition = decompose_rank_change(*pair, data_dir, panel)
     loo = leave_one_out(month, model=UncertaintyModel.from_table(table, panel, month, Choices.none()))
     coh = coherence_tables(table, month)
     notes = []

@@ -1,0 +1,82 @@
+"""Smoke run of notebooks/03_method_review.ipynb with papermill on the sample data (small n_draws),
+asserting on the four CSV tables it writes (issue 5) and on its committed form."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from qyb.review import TABLE_COLUMNS
+
+NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "03_method_review.ipynb"
+
+
+def test_notebook_committed_without_outputs_and_with_parameters():
+    nb = json.loads(NOTEBOOK.read_text(encoding="utf-8"))
+    code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+    assert all(not c.get("outputs") and c.get("execution_count") is None for c in code)
+    params = [c for c in code if "parameters" in c.get("metadata", {}).get("tags", [])]
+    assert len(params) == 1
+    src = "".join(params[0]["source"])
+    for name in ("month", "methods", "schemes", "n_draws", "seed", "data_dir", "output_dir"):
+        assert f"\n{name} = " in f"\n{src}"
+
+
+@pytest.fixture(scope="module")
+def executed(tmp_path_factory):
+    pm = pytest.importorskip("papermill")
+    from qyb.run import ensure_kernel
+
+    kernel = ensure_kernel()
+    out = tmp_path_factory.mktemp("review")
+    pm.execute_notebook(str(NOTEBOOK), str(out / "03_method_review.ipynb"), kernel_name=kernel,
+                        cwd=str(NOTEBOOK.parent), progress_bar=False,
+                        parameters={"month": "2023-03", "methods": "v1,v2", "schemes": "equal,entropy,critic,pca",
+                                    "n_draws": 300, "seed": 7, "data_dir": "", "output_dir": str(out)})
+    return out
+
+
+def read(out: Path, name: str) -> pd.DataFrame:
+    raw = (out / "tables" / f"{name}.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf"), f"{name}.csv must be UTF-8 with BOM"
+    return pd.read_csv(out / "tables" / f"{name}.csv", encoding="utf-8-sig", dtype={"month_from": str,
+                                                                                      "month_to": str})
+
+
+def test_notebook_writes_the_four_tables(executed):
+    for name, cols in TABLE_COLUMNS.items():
+        assert list(read(executed, name).columns) == cols, name
+
+    unc = read(executed, "method_uncertainty")
+    assert len(unc) == 29 and unc["unit_id"].is_unique
+    np.testing.assert_allclose(unc[[f"p_star_{k}" for k in range(1, 6)]].sum(axis=1), 1.0, atol=1e-5)
+    assert unc.loc[unc.unit_id == "XL01", "rank_nominal"].item() == 2
+    assert ((unc.rank_p05 <= unc.rank_median) & (unc.rank_median <= unc.rank_p95)).all()
+
+    sens = read(executed, "sensitivity")
+    assert sens["factor"].tolist() == ["weights", "normalisation", "aggregation", "star_rule"]
+    assert sens.set_index("factor").loc["star_rule", "ST"] == 0.0
+
+    dec = read(executed, "method_decomposition")
+    assert len(dec) == 29
+    assert (dec["method_effect"] + dec["data_effect"] == dec["rank_from"] - dec["rank_to"]).all()
+    y = dec.set_index("unit_id").loc["XL01"]
+    assert (y.month_from, y.method_from, y.rank_from, y.month_to, y.method_to, y.rank_to) == \
+        ("2023-02", "v1", 27, "2023-03", "v2", 2)
+    assert (y.method_effect, y.data_effect) == (1, 24)
+
+    w = read(executed, "weights")
+    assert set(w["scheme"]) == {"nominal", "effective_r2", "effective_eta2", "equal", "entropy", "critic", "pca"}
+    np.testing.assert_allclose(w.groupby("scheme")["weight"].sum(), 1.0, atol=1e-5)
+    assert (w.groupby("scheme").size() == 9).all()
+
+
+def test_notebook_draws_figures_and_readings(executed):
+    figures = {p.name for p in (executed / "figures").glob("*.png")}
+    assert {"rank_uncertainty.png", "sobol.png", "weights_effective.png", "decomposition.png"} <= figures
+    nb = json.loads((executed / "03_method_review.ipynb").read_text(encoding="utf-8"))
+    text = json.dumps(nb, ensure_ascii=False)
+    assert "方法效应 +1 名" in text and "数据效应 +24 名" in text
