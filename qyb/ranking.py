@@ -80,12 +80,13 @@ def category_names(method) -> dict[str, str]:
 
 
 # ---------------------------------------------------------------- 榜单
-def ranking_table(card: pd.DataFrame, method) -> pd.DataFrame:
+def ranking_table(card: pd.DataFrame, method, intervals: pd.DataFrame | None = None) -> pd.DataFrame:
     """The published 榜单: one row per unit, best first, Chinese headers, ★ strings, movement arrows.
 
     Columns: 排名, 村(社区), 单位编码, 平安形势指数 (2 decimals), 星级 (★), 星数,
     上期排名 (published), 升降, then one column per category (1 decimal), in the
-    method's order. Ties keep the unit register order (unit_id).
+    method's order. Ties keep the unit register order (unit_id). With ``intervals`` (the frame of
+    :func:`qyb.uncertainty.rank_intervals_for`), two more: 排名区间 (5–95%), 保持星级概率.
     """
     cats = category_names(method)
     out = card.sort_values(["rank", "unit_id"], kind="stable").reset_index(drop=True)
@@ -102,6 +103,9 @@ def ranking_table(card: pd.DataFrame, method) -> pd.DataFrame:
     })
     for col, name in cats.items():
         table[col] = out[col].astype(float).round(CATEGORY_DECIMALS)
+    if intervals is not None:  # issue 4: 排名区间 and 保持星级概率 from qyb.uncertainty.rank_intervals_for
+        from qyb.uncertainty import ranking_columns
+        table = table.join(ranking_columns(intervals), on="unit_id")
     return table.rename(columns={**RANKING_HEADERS, **cats})
 
 

@@ -76,6 +76,7 @@ class NotebookSpec:
 #: The notebooks of the monthly run, in the order index.html lists them.
 REGISTRY: list[NotebookSpec] = [
     NotebookSpec("01_ranking", "榜单 (ranking list)"),
+    NotebookSpec("02_movements", "指标变动与排名区间 (movements and rank intervals)"),
     NotebookSpec("04_unit_profiles", "体检表 (unit check-up sheets)",
                  params=("month", "method", "data_dir", "output_dir", "unit")),
 ]
@@ -304,6 +305,7 @@ def run_month(args, registry: list[NotebookSpec] | None = None, kernel: str = KE
     from qyb.io import write_bytes_atomic
     from qyb.paths import DATA_RAW, REPORTS
     from qyb.scorecard import add_published_previous, resolve_method, score_table
+    from qyb.uncertainty import rank_intervals_for
 
     started = _dt.datetime.now().astimezone()
     progress = Progress(quiet=getattr(args, "quiet", False))
@@ -326,7 +328,7 @@ def run_month(args, registry: list[NotebookSpec] | None = None, kernel: str = KE
                   "data_dir": str(data_dir), "output_dir": str(build), "unit": ""}
     try:
         # 2 + 3. notebooks in worker threads; the 榜单 files in this thread meanwhile
-        table = ranking.ranking_table(card, method)
+        table = ranking.ranking_table(card, method, intervals=rank_intervals_for(month, method, data_dir))
         notes = [ranking.method_change_note(card)]
         if panel.synthetic:
             notes.insert(0, report.SYNTHETIC_BANNER)

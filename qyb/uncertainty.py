@@ -76,6 +76,8 @@ __all__ = [
     "rank_jumps",
     "rank_summary_text",
     "summarise_draws",
+    "RANKING_INTERVAL_HEADERS",
+    "ranking_columns",
 ]
 
 RESAMPLING_METHOD = "parametric bootstrap of counts (Poisson / negative binomial; attainment binomial)"
@@ -407,3 +409,17 @@ def rank_summary_text(ri: pd.DataFrame, jumps: pd.DataFrame | None = None, min_m
         if (jumps["method_before"] != jumps["method"]).any():
             text += " 注意：两期采用不同评分办法，排名变动中有一部分来自办法本身的调整，而非村(社区)情况的变化。"
     return text
+
+
+#: Chinese headers the 榜单 gains from the rank intervals (code -> header)
+RANKING_INTERVAL_HEADERS = {"rank_interval": "排名区间 (5–95%)", "p_same_stars": "保持星级概率"}
+
+
+def ranking_columns(intervals: pd.DataFrame) -> pd.DataFrame:
+    """The columns the published 榜单 gains, indexed by unit_id: 排名区间 (5–95%) as "p05–p95"
+    and 保持星级概率 (P(stars unchanged), 2 decimals). Join on unit_id."""
+    ri = intervals.set_index("unit_id")
+    return pd.DataFrame({
+        RANKING_INTERVAL_HEADERS["rank_interval"]: [f"{int(a)}–{int(b)}" for a, b in zip(ri["rank_p05"], ri["rank_p95"])],
+        RANKING_INTERVAL_HEADERS["p_same_stars"]: ri["p_same_stars"].astype(float).round(2).to_numpy(),
+    }, index=ri.index)

@@ -153,3 +153,17 @@ def test_yongning_jump_survives(sample_2023_03):
     yn = jumps.loc["XL01"]
     assert (yn["rank_before"], yn["rank"], yn["method_before"], yn["method"]) == (27, 2, "v1", "v2")
     assert yn["rank_p95"] < yn["rank_p05_before"] and bool(yn["jump_survives"])
+
+
+def test_ranking_table_gains_interval_columns(sample_2023_03):
+    from qyb import ranking
+    from qyb.method import load_method
+
+    card = scorecard_for("2023-03")
+    table = ranking.ranking_table(card, load_method("v2"), intervals=sample_2023_03)
+    assert list(table.columns[-2:]) == ["排名区间 (5–95%)", "保持星级概率"]
+    yn = table.set_index("单位编码").loc["XL01"]
+    ri = sample_2023_03.set_index("unit_id").loc["XL01"]
+    assert yn["排名区间 (5–95%)"] == f"{int(ri['rank_p05'])}–{int(ri['rank_p95'])}"
+    assert yn["保持星级概率"] == round(ri["p_same_stars"], 2)
+    assert list(ranking.ranking_table(card, load_method("v2")).columns) == list(table.columns[:-2])
