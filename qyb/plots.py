@@ -17,6 +17,8 @@ method spec).  Labels are Chinese first with English codes alongside.
 from __future__ import annotations
 
 import dataclasses
+import io
+import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -29,7 +31,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 __all__ = [
-    "FONT_PATH", "FONT_FAMILY", "STAR_COLOURS", "DPI",
+    "FONT_PATH", "FONT_FAMILY", "STAR_COLOURS", "DPI", "DISPLAY_DPI",
     "use_cjk_font", "save_figure", "stars_text", "mark_sample",
     "ranking_bar", "rank_bump", "category_heatmap", "unit_profile", "index_history",
     "funnel_plot", "control_small_multiples", "its_plot", "caterpillar",
@@ -61,7 +63,7 @@ CODE_NAMES: dict[str, str] = {
     # weighting schemes
     "nominal": "名义权重", "expert": "专家权重", "equal": "等权", "entropy": "熵权法",
     "critic": "CRITIC", "std": "标准差法", "pca": "主成分法", "effective": "有效权重",
-    "effective_r2": "有效权重 (r²)", "effective_s1": "有效权重 (S1)",
+    "effective_r2": "有效权重 (r²)", "effective_eta2": "有效权重 (η²)", "effective_s1": "有效权重 (S1)",
 }
 
 
@@ -516,8 +518,9 @@ def its_plot(df: pd.DataFrame, intervention: str | None = None, *, measure: str 
 
 def _interval_chart(df: pd.DataFrame, nominal: str, title: str | None, sample: bool,
                     nominal_label: str) -> Figure:
-    _require(df, ["unit_name", nominal, "rank_median", "rank_p05", "rank_p95"], "rank intervals")
-    d = df.assign(_n=_num(df[nominal])).sort_values(["_n", "unit_name"], kind="stable")
+    _require(df, [nominal, "rank_median", "rank_p05", "rank_p95"], "rank intervals")
+    label = _col(df, "unit_name", "unit_id", what="rank intervals")
+    d = df.assign(_n=_num(df[nominal])).sort_values(["_n", label], kind="stable")
     n = len(d)
     y = np.arange(n)
     fig = _figure(7, 0.24 * n + 1.4)
@@ -528,7 +531,7 @@ def _interval_chart(df: pd.DataFrame, nominal: str, title: str | None, sample: b
     colours = [STAR_COLOURS[int(s)] for s in d["stars"]] if "stars" in d else "white"
     ax.scatter(d["_n"], y, marker="D", s=22, c=colours, edgecolor="black", lw=0.5, zorder=4)
     ax.scatter([], [], marker="D", s=22, c="white", edgecolor="black", lw=0.5, label=nominal_label)
-    ax.set_yticks(y, [f"{int(r)}. {u}" for r, u in zip(d["_n"], d["unit_name"])], fontsize=8)
+    ax.set_yticks(y, [f"{int(r)}. {u}" for r, u in zip(d["_n"], d[label])], fontsize=8)
     ax.invert_yaxis()
     top = max(np.nanmax(_num(d["rank_p95"]), initial=1), n)
     ax.set_xlim(0.5, top + 0.5)
@@ -604,4 +607,26 @@ def weights_compare(df: pd.DataFrame, category_names: Mapping[str, str] | None =
     return _finish(fig, title, sample)
 
 
+# --------------------------------------------------------------------------- notebooks
+
+#: resolution of figures shown in a notebook (and in the HTML reports made from it)
+DISPLAY_DPI = 110
+
+
+def _figure_png(fig: Figure) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=DISPLAY_DPI, metadata={"Software": None})
+    return buf.getvalue()
+
+
+def _register_notebook_display() -> None:
+    """Let IPython show a returned Figure as PNG (our figures bypass pyplot, so the inline
+    backend never sees them); a no-op outside IPython."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    if shell is not None:
+        shell.display_formatter.formatters["image/png"].for_type(Figure, _figure_png)
+
+
 use_cjk_font()
+_register_notebook_display()

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import sys
 import warnings
 
 import matplotlib
@@ -222,3 +223,23 @@ def test_labels_and_stars_helpers():
     assert plots.zh_label("fraud", CATEGORY_NAMES) == "反电诈\nfraud"
     assert plots.zh_label("entropy", sep=" ") == "熵权法 entropy"
     assert plots.zh_label("unknown_code") == "unknown_code"
+
+
+def test_notebook_display_hook(monkeypatch):
+    """Under IPython a returned Figure is shown as PNG (our figures bypass pyplot's inline backend)."""
+    registered = {}
+
+    class Formatter:
+        def for_type(self, cls, func):
+            registered[cls] = func
+
+    class Shell:
+        display_formatter = type("DF", (), {"formatters": {"image/png": Formatter()}})()
+
+    fake = type(sys)("IPython")
+    fake.get_ipython = lambda: Shell()
+    with monkeypatch.context() as m:  # only while registering: matplotlib inspects IPython too
+        m.setitem(sys.modules, "IPython", fake)
+        plots._register_notebook_display()
+    png = registered[Figure](plots.star_distribution(scorecard()))
+    assert png.startswith(b"\x89PNG")
