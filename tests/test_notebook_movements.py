@@ -11,6 +11,8 @@ import pytest
 
 papermill = pytest.importorskip("papermill")
 
+pytestmark = pytest.mark.slow  # one kernel start and a full notebook run (~30 s)
+
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "notebooks" / "02_movements.ipynb"
 
