@@ -11,6 +11,8 @@ import pytest
 
 from qyb.review import TABLE_COLUMNS
 
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("method_review_notebook")]
+
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "03_method_review.ipynb"
 
 
@@ -32,8 +34,10 @@ def executed(tmp_path_factory):
 
     kernel = ensure_kernel()
     out = tmp_path_factory.mktemp("review")
+    # no cwd=: papermill would chdir this process; the notebook needs none (absolute output_dir,
+    # data_dir empty = the shipped sample)
     pm.execute_notebook(str(NOTEBOOK), str(out / "03_method_review.ipynb"), kernel_name=kernel,
-                        cwd=str(NOTEBOOK.parent), progress_bar=False,
+                        progress_bar=False,
                         parameters={"month": "2023-03", "methods": "v1,v2", "schemes": "equal,entropy,critic,pca",
                                     "n_draws": 300, "seed": 7, "data_dir": "", "output_dir": str(out)})
     return out
