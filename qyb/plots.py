@@ -431,9 +431,11 @@ def funnel_plot(df: pd.DataFrame, limits: pd.DataFrame | None = None, *, label: 
     out95 = ((rate < bounds["lo95"]) | (rate > bounds["hi95"])) & ~out998
     colours = np.where(out998, STAR_COLOURS[1], np.where(out95, STAR_COLOURS[2], HIGHLIGHT))
     ax.scatter(x, rate, c=colours, s=28, edgecolor="white", lw=0.5, zorder=3)
-    for xi, yi, name, flag in zip(x, rate, df[label] if label in df else [""] * len(df), out95 | out998):
-        if flag:
-            ax.annotate(str(name), (xi, yi), xytext=(4, 3), textcoords="offset points", fontsize=7.5)
+    names = df[label].astype(str).to_numpy() if label in df else np.full(len(df), "")
+    flagged = np.flatnonzero(out95 | out998)
+    for k, i in enumerate(flagged[np.argsort(x[flagged], kind="stable")]):  # alternate up/down
+        ax.annotate(names[i], (x[i], rate[i]), xytext=(4, 4 if k % 2 == 0 else -11),
+                    textcoords="offset points", fontsize=7.5)
     ax.set_xlabel(f"人口 ({x_col})")
     ax.set_ylabel(f"{measure + ' ' if measure else ''}每万人发生率 (rate per {per:,.0f})")
     ax.legend(fontsize=8, frameon=False)
@@ -471,8 +473,10 @@ def control_small_multiples(df: pd.DataFrame, *, ncols: int = 6, measure: str = 
         ax.spines[["top", "right"]].set_visible(False)
     months = [str(m) for m in dict.fromkeys(df["month"])]
     step = max(1, len(months) // 4)
-    for ax in axes[-1]:
+    for c in range(ncols):  # month labels under the lowest chart of each column
+        ax = axes[(len(units) - 1 - c) // ncols, c]
         ax.set_xticks(range(0, len(months), step), months[::step], rotation=45, ha="right", fontsize=6)
+        ax.tick_params(labelbottom=True)
     for ax in list(axes.flat)[len(units):]:
         ax.set_visible(False)
     fig.supylabel(f"{measure} 率 (u)" if measure else "率 (u)", fontsize=9)
