@@ -12,8 +12,8 @@ Resampling rules (one draw = one plausible month):
   in the scored month): ``X* ~ Poisson(x)`` with mean the observed count ``x``;
   where the measure is overdispersed, ``X* ~ NegBin(mean x, size k)``, drawn as
   the gamma-Poisson mixture ``lambda ~ Gamma(k, x/k)``, ``X* ~ Poisson(lambda)``
-  (variance ``x + x^2/k``). A unit that observed 0 always draws 0 (the
-  parametric bootstrap cannot know the rate behind a zero; see the report).
+  (variance ``x + x^2/k``). An observed 0 draws its rate from the Jeffreys
+  posterior ``Gamma(1/2, 1)`` first (mean 1/2), so a zero is not a certain zero.
 * **the dispersion rule** (:func:`dispersion_table`), per measure, from each
   unit's own last ``window`` (12) months before the scored month, pooled across
   units: with unit means ``m_u`` and variances ``v_u`` (ddof 1) of ``n_u``
@@ -80,7 +80,7 @@ __all__ = [
     "ranking_columns",
 ]
 
-RESAMPLING_METHOD = "parametric bootstrap of counts (Poisson / negative binomial; attainment binomial)"
+RESAMPLING_METHOD = ("parametric bootstrap of counts (Poisson / negative binomial; zero counts via Jeffreys Gamma(1/2); attainment binomial)")
 DEFAULT_SEED = 20230301
 DISPERSION_WINDOW = 12
 RANK_INTERVAL_COLUMNS = ("unit_id", "rank", "rank_median", "rank_p05", "rank_p95", "p_top3", "p_same_stars")
@@ -149,15 +149,22 @@ def draw_counts(observed: np.ndarray, n_draws: int, rng: np.random.Generator,
 
     NegBin by the gamma-Poisson mixture: lambda ~ Gamma(shape=size, scale=observed/size),
     X ~ Poisson(lambda), so E X = observed and Var X = observed + observed^2/size.
-    NaN (no figure) stays NaN in every draw. ``gamma_rng`` (default ``rng``) draws the gamma
-    step, so that draws made in chunks equal draws made at once.
+    An observed **zero** is not a certain zero: its rate is drawn from the Jeffreys
+    posterior ``lambda ~ Gamma(1/2, 1)`` and ``X ~ Poisson(lambda)`` (mean 1/2,
+    variance 1), the usual fix for the parametric bootstrap's degenerate zero
+    (a unit with no event this month would otherwise keep 0 in every draw).
+    NaN (no figure) stays NaN in every draw. ``gamma_rng`` (default ``rng``) draws the
+    gamma step for every cell, so that draws made in chunks equal draws made at once.
     """
     x = np.asarray(observed, dtype=float)
     mean = np.where(np.isnan(x), 0.0, x)
     shape = (n_draws, x.shape[-1])
-    if np.isfinite(size):
-        mean = (gamma_rng or rng).gamma(size, np.broadcast_to(mean / size, shape))
-    out = rng.poisson(np.broadcast_to(mean, shape)).astype(float)
+    zero = mean == 0
+    k = size if np.isfinite(size) else 1.0
+    gamma = (gamma_rng or rng).gamma(np.broadcast_to(np.where(zero, 0.5, k), shape),
+                                     np.broadcast_to(np.where(zero, 1.0, mean / k), shape))
+    lam = np.where(zero, gamma, gamma if np.isfinite(size) else mean)
+    out = rng.poisson(lam).astype(float)
     return np.where(np.isnan(x), np.nan, out)
 
 
