@@ -32,7 +32,7 @@ lab: $(STAMP)
 	$(BIN)/jupyter lab --notebook-dir=notebooks
 
 bench: $(STAMP)
-	$(BIN)/python benchmarks/run_benchmark.py
+	$(BIN)/python benchmarks/run.py
 
 clean:
 	rm -rf $(VENV) reports/.build-* reports/.old-* .pytest_cache

@@ -103,7 +103,8 @@ def _cell_text(value) -> str:
 
 def _tidy_strings(frame: pd.DataFrame, name: str, log: ProblemLog) -> pd.DataFrame | None:
     frame.columns = [str(c).strip() for c in frame.columns]
-    frame = frame.astype(object).fillna("").astype(str).apply(lambda col: col.str.strip())
+    cells = np.char.strip(frame.astype(object).fillna("").to_numpy(dtype=str))
+    frame = pd.DataFrame(cells, columns=frame.columns, dtype=object)
     if frame.empty:
         log.add(name, "the file has a header but no data rows", "Add one row per unit.")
         return None
@@ -134,12 +135,12 @@ def _numbers(frame: pd.DataFrame, columns, name: str, log: ProblemLog, *, intege
              positive: bool = False, allow_blank: bool = False, labels: dict[str, str] | None = None) -> pd.DataFrame:
     """Convert text columns to numbers, logging each bad cell with its row and column."""
     columns = list(columns)
-    text = frame[columns]
-    values = text.apply(lambda col: pd.to_numeric(col.str.replace(",", "", regex=False), errors="coerce"))
-    values = values.astype(float)
-    blank = (text == "").to_numpy()
-    nan = values.isna().to_numpy()
-    v = values.to_numpy()
+    text = frame[columns].to_numpy(dtype=str)
+    flat = pd.to_numeric(pd.Series(np.char.replace(text, ",", "").ravel(), dtype=object), errors="coerce")
+    v = flat.to_numpy(dtype=float).reshape(text.shape)
+    values = pd.DataFrame(v, index=frame.index, columns=columns)
+    blank = text == ""
+    nan = np.isnan(v)
     ok = ~nan
     with np.errstate(invalid="ignore"):
         fractional = ok & (np.mod(v, 1) != 0) if integer else np.zeros_like(ok)
@@ -153,7 +154,7 @@ def _numbers(frame: pd.DataFrame, columns, name: str, log: ProblemLog, *, intege
     for mask, rule, hint in rules:
         for i, j in np.argwhere(mask):
             col = columns[j]
-            log.add(name, rule.format(text.iat[i, j]), hint, int(frame.index[i]), (labels or {}).get(col, col))
+            log.add(name, rule.format(text[i, j]), hint, int(frame.index[i]), (labels or {}).get(col, col))
     return values
 
 

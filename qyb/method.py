@@ -28,6 +28,7 @@ and ``per: 1`` (COINr ``Denominate``: ``x / (denominator / 1)``).
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
 import json
 from dataclasses import dataclass
@@ -496,11 +497,19 @@ def load_method(name_or_path: str | Path, methods_dir: Path | None = None) -> Me
         available = ", ".join(sorted(p.stem for p in methods_dir.glob("*.yaml"))) or "none"
         raise InputError(Problem(str(path), f"method '{name_or_path}' not found",
                                  f"Use one of: {available}, or a path to a YAML spec."))
+    stat = path.stat()
     try:
-        spec = yaml.safe_load(path.read_text(encoding="utf-8"))
+        spec = _parse_yaml(str(path.resolve()), stat.st_mtime_ns, stat.st_size)
     except yaml.YAMLError as exc:
         raise InputError(Problem(str(path), f"not valid YAML ({exc.__class__.__name__})", "Fix the YAML syntax."))
     return Method(spec, str(path), path)
+
+
+@functools.lru_cache(maxsize=64)
+def _parse_yaml(path: str, mtime_ns: int, size: int):
+    """Parsed YAML of a spec file, cached per (path, modification time, size); Method deep-copies it."""
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return yaml.load(Path(path).read_text(encoding="utf-8"), Loader=loader)
 
 
 def available_methods(methods_dir: Path | None = None) -> list[Method]:

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from qyb.report import SYNTHETIC_BANNER
 from qyb import coherence
 from qyb.io import Panel, csv_bytes, load_panel, require_month, write_bytes_atomic
 from qyb.method import Method, load_method, method_for_month
@@ -479,7 +480,7 @@ def run_review(month: str, methods: str | list[str] = "v1,v2", schemes: str | li
     decomposition = decompose_rank_change(*pair, data_dir, panel)
     loo = leave_one_out(month, model=UncertaintyModel.from_table(table, panel, month, Choices.none()))
     coh = coherence_tables(table, month)
-    notes = []
+    notes = [SYNTHETIC_BANNER] if panel.synthetic else []
     if method.spec.get("illustrative"):
         notes.append("示例权重：方法规格中的权重为演示用途而设 (illustrative weights).")
     return MethodReview(month, method, names, eff, weights, sranks, mc, mc.summary(), mc.town(), sens,

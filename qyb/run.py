@@ -77,6 +77,7 @@ class NotebookSpec:
 REGISTRY: list[NotebookSpec] = [
     NotebookSpec("01_ranking", "榜单 (ranking list)"),
     NotebookSpec("02_movements", "指标变动与排名区间 (movements and rank intervals)"),
+    NotebookSpec("03_method_review", "评分方法评估 (method review)"),
     NotebookSpec("04_unit_profiles", "体检表 (unit check-up sheets)",
                  params=("month", "method", "data_dir", "output_dir", "unit")),
 ]
@@ -305,7 +306,7 @@ def run_month(args, registry: list[NotebookSpec] | None = None, kernel: str = KE
     from qyb.io import write_bytes_atomic
     from qyb.paths import DATA_RAW, REPORTS
     from qyb.scorecard import add_published_previous, resolve_method, score_table
-    from qyb.uncertainty import rank_intervals_for
+    from qyb.uncertainty import rank_intervals_cached
 
     started = _dt.datetime.now().astimezone()
     progress = Progress(quiet=getattr(args, "quiet", False))
@@ -328,7 +329,9 @@ def run_month(args, registry: list[NotebookSpec] | None = None, kernel: str = KE
                   "data_dir": str(data_dir), "output_dir": str(build), "unit": ""}
     try:
         # 2 + 3. notebooks in worker threads; the 榜单 files in this thread meanwhile
-        table = ranking.ranking_table(card, method, intervals=rank_intervals_for(month, method, data_dir))
+        with _Timer(progress, "rank intervals"):  # once: the notebooks read tables/rank_intervals.csv
+            intervals = rank_intervals_cached(build, month, method, data_dir)
+        table = ranking.ranking_table(card, method, intervals=intervals)
         notes = [ranking.method_change_note(card)]
         if panel.synthetic:
             notes.insert(0, report.SYNTHETIC_BANNER)

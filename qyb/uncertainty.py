@@ -72,6 +72,7 @@ __all__ = [
     "rank_draws",
     "rank_intervals",
     "rank_intervals_for",
+    "rank_intervals_cached",
     "previous_rank_intervals_for",
     "rank_jumps",
     "rank_summary_text",
@@ -352,6 +353,31 @@ def rank_intervals_for(month: str, method: str | Method | None = None, data_dir:
     require_month(data_dir, month)
     panel = load_for_months(data_dir, month, month, m, extra_back=max(0, DISPERSION_WINDOW - m.history_needed()))
     return rank_intervals(panel, month, m, n_draws=n_draws, seed=seed, distribution=distribution)
+
+
+def rank_intervals_cached(output_dir: Path | str, month: str, method: str | Method | None = None,
+                          data_dir: Path | str | None = None, n_draws: int = 2000,
+                          seed: int | None = DEFAULT_SEED) -> pd.DataFrame:
+    """``output_dir/tables/rank_intervals.csv`` if it holds this month, method, draws and seed; else compute it.
+
+    The monthly run computes the intervals once (for the 榜单) and writes them there
+    before the notebooks start; the notebooks that show them read the same file
+    instead of drawing again. Run alone, a notebook computes and writes them itself.
+    """
+    from qyb.io import write_csv_atomic
+    from qyb.scorecard import resolve_method
+
+    m = resolve_method(month, method)
+    path = Path(output_dir) / "tables" / "rank_intervals.csv"
+    if path.is_file():
+        cached = pd.read_csv(path, encoding="utf-8-sig", dtype={"unit_id": str, "month": str, "method": str})
+        key = (cached["month"].iat[0], cached["method"].iat[0], int(cached["n_draws"].iat[0]),
+               None if pd.isna(cached["seed"].iat[0]) else int(cached["seed"].iat[0]))
+        if key == (month, m.name, int(n_draws), seed):
+            return cached
+    intervals = rank_intervals_for(month, m, data_dir, n_draws=n_draws, seed=seed)
+    write_csv_atomic(intervals, path)
+    return intervals
 
 
 def previous_rank_intervals_for(month: str, data_dir: Path | str | None = None, n_draws: int = 2000,

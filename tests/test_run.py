@@ -84,7 +84,10 @@ def test_smoke_run_publishes_everything(smoke):
         assert (f / "notebooks" / f"{spec.name}.ipynb").is_file()
     for fig in ["ranking_bar", "rank_bump", "category_heatmap", "star_distribution"]:
         assert (f / "figures" / f"{fig}.png").is_file(), fig
-    assert sorted(p.name for p in (f / "figures").glob("profile_*.png")) == sorted(f"profile_{u}.png" for u in UNITS)
+    # every unit's 体检表 is in the HTML (tables with in-cell bars); per-unit charts only in single-unit runs
+    assert not list((f / "figures").glob("profile_*.png"))
+    profiles = (f / "04_unit_profiles.html").read_text(encoding="utf-8")
+    assert all(u in profiles for u in UNITS)
     assert not list(smoke.reports.glob(".build-*")), "the build folder is renamed into place"
     index = (f / "index.html").read_text(encoding="utf-8")
     assert "示例数据" in index
@@ -211,3 +214,21 @@ def test_bad_month_and_missing_month_exit_2(small_data, tmp_path):
     status, _, err = run_cli("run", "--data", str(small_data), "--reports", str(tmp_path))
     assert status == 2 and "--latest" in err
     assert not any(tmp_path.iterdir())
+
+
+def test_single_unit_profile_draws_its_charts(small_data, tmp_path):
+    """Analysts run 04_unit_profiles for one unit: its 体检表 with the category and history charts."""
+    import papermill as pm
+
+    from qyb.run import KERNEL_NAME, ensure_kernel
+
+    ensure_kernel(KERNEL_NAME)
+    out = tmp_path / "04.ipynb"
+    pm.execute_notebook(str(NOTEBOOKS / "04_unit_profiles.ipynb"), str(out), kernel_name=KERNEL_NAME,
+                        parameters={"month": MONTH, "data_dir": str(small_data), "output_dir": str(tmp_path),
+                                    "unit": "永宁社区"}, progress_bar=False)
+    assert sorted(p.name for p in (tmp_path / "figures").iterdir()) == ["history_XL01.png", "profile_XL01.png"]
+    import pandas as pd
+
+    summary = pd.read_csv(tmp_path / "tables" / "unit_profiles.csv", encoding="utf-8-sig")
+    assert len(summary) == 1
