@@ -130,7 +130,7 @@ class _Timer:
 
 
 # ---------------------------------------------------------------- kernel, execution, HTML
-KERNEL_LOG_FLAG = "--IPKernelApp.log_level=ERROR"  # batch runs: no TCP-encryption warning per kernel
+KERNEL_LOG_FLAG = "--IPKernelApp.log_level=CRITICAL"  # batch runs: no TCP-encryption warning per kernel
 
 
 def ensure_kernel(name: str = KERNEL_NAME) -> str:

@@ -76,7 +76,8 @@ def gb2312_characters() -> list[str]:
 
 @pytest.fixture(scope="module")
 def cmap() -> dict[int, str]:
-    return TTFont(plots.FONT_PATH, lazy=True).getBestCmap()
+    with TTFont(plots.FONT_PATH, lazy=True) as font:  # closed at once: no ResourceWarning later
+        return dict(font.getBestCmap())
 
 
 def test_font_file_is_bundled_and_small():
@@ -91,9 +92,10 @@ def test_font_is_ofl_licensed():
     text = (FONT_DIR / "OFL.txt").read_text(encoding="utf-8")
     assert "SIL OPEN FONT LICENSE" in text and "Version 1.1" in text
     assert "Adobe" in text  # copyright notice of the original kept, as OFL condition 2 asks
-    name = TTFont(plots.FONT_PATH, lazy=True)["name"]
-    assert "Open Font License" in name.getDebugName(13)
-    assert name.getDebugName(1) == plots.FONT_FAMILY  # renamed Modified Version
+    with TTFont(plots.FONT_PATH, lazy=True) as font:
+        name = font["name"]
+        assert "Open Font License" in name.getDebugName(13)
+        assert name.getDebugName(1) == plots.FONT_FAMILY  # renamed Modified Version
 
 
 def test_cmap_covers_report_strings(cmap):
