@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from qyb import stats
-from qyb.io import Panel, csv_bytes, load_panel, require_month, write_bytes_atomic
+from qyb.io import Panel, load_panel, require_month, write_csv_atomic
 from qyb.measures import MEASURE_BY_CODE
 from qyb.months import add_months, month_range, parse_month
 
@@ -248,9 +248,9 @@ def its_fit(panel: Panel, month: str, indicator: str = "fraud_alerts",
 
 
 def write_table(frame: pd.DataFrame, path: Path | str) -> Path:
-    """Write a table as UTF-8-with-BOM CSV, atomically (:func:`qyb.io.csv_bytes`)."""
+    """Write a table as UTF-8-with-BOM CSV, atomically (:func:`qyb.io.write_csv_atomic`)."""
     path = Path(path)
-    write_bytes_atomic(csv_bytes(frame), path)
+    write_csv_atomic(frame, path)
     return path
 
 
