@@ -50,6 +50,55 @@ def cmd_methods(args) -> int:
     return EXIT_OK
 
 
+def _write_table(frame, out: Path, what: str) -> int:
+    from qyb.io import write_csv_atomic
+
+    write_csv_atomic(frame, out)
+    print(f"{what} ({len(frame)} rows) -> {out}")
+    return EXIT_OK
+
+
+def cmd_movements(args) -> int:
+    from qyb.months import parse_month
+    from qyb.movements import load_movement_panel, movements_all, movements_table
+    from qyb.paths import DATA_PROCESSED
+
+    month = parse_month(args.month)
+    panel = load_movement_panel(month, args.data)
+    if args.indicator == "all":
+        frame = movements_all(panel, month)
+    else:
+        frame = movements_table(panel, month, args.indicator, args.baseline)
+    out = Path(args.out) if args.out else DATA_PROCESSED / month / f"movements_{args.indicator}_{args.baseline}.csv"
+    return _write_table(frame, out, f"movements {month}")
+
+
+def cmd_intervals(args) -> int:
+    from qyb.months import parse_month
+    from qyb.paths import DATA_PROCESSED
+    from qyb.uncertainty import rank_intervals_for
+
+    month = parse_month(args.month)
+    frame = rank_intervals_for(month, args.method, args.data, n_draws=args.draws, seed=args.seed)
+    out = Path(args.out) if args.out else DATA_PROCESSED / month / f"rank_intervals_{frame['method'].iat[0]}.csv"
+    return _write_table(frame, out, f"rank intervals {month} ({args.draws} draws, seed {args.seed})")
+
+
+def cmd_review(args) -> int:
+    from qyb.months import parse_month
+    from qyb.paths import DATA_PROCESSED
+    from qyb.review import run_review, write_review_tables
+
+    month = parse_month(args.month)
+    review = run_review(month, args.methods, args.schemes, n_draws=args.draws, seed=args.seed,
+                        data_dir=args.data, method=args.method)
+    out = Path(args.out) if args.out else DATA_PROCESSED / month / "review"
+    paths = write_review_tables(review, out)
+    print(f"method review {month} ({review.method.name}, {args.draws} draws) -> "
+          + ", ".join(str(p) for p in paths.values()))
+    return EXIT_OK
+
+
 def cmd_run(args) -> int:
     from qyb.run import run_month
 
@@ -71,6 +120,34 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("methods", help="describe the method specs")
     p.add_argument("name", nargs="?")
     p.set_defaults(func=cmd_methods)
+    from qyb.measures import COUNT_INDICATORS, MOVEMENT_BASELINES as BASELINES
+
+    p = sub.add_parser("movements", help="is a movement real? rate ratios, exact intervals, p, q, verdicts")
+    p.add_argument("--month", required=True, help="YYYY-MM")
+    p.add_argument("--indicator", default="fraud_alerts", choices=[*COUNT_INDICATORS, "all"],
+                   help="count measure (default fraud_alerts 电诈警情); all: every count x every baseline")
+    p.add_argument("--baseline", default="yoy", choices=BASELINES, help="mom | yoy | 3m (default yoy)")
+    p.add_argument("--data")
+    p.add_argument("--out", help="output CSV (default: data/processed/YYYY-MM/movements_...csv)")
+    p.set_defaults(func=cmd_movements)
+    p = sub.add_parser("intervals", help="rank intervals by resampling the month's counts")
+    p.add_argument("--month", required=True, help="YYYY-MM")
+    p.add_argument("--method")
+    p.add_argument("--data")
+    p.add_argument("--draws", type=int, default=2000)
+    p.add_argument("--seed", type=int, default=20230301)
+    p.add_argument("--out", help="output CSV (default: data/processed/YYYY-MM/rank_intervals_METHOD.csv)")
+    p.set_defaults(func=cmd_intervals)
+    p = sub.add_parser("review", help="method review: weights, Monte Carlo, Sobol, v1/v2 comparison")
+    p.add_argument("--month", required=True, help="YYYY-MM")
+    p.add_argument("--method", help="method reviewed (default: the one in force)")
+    p.add_argument("--methods", default="v1,v2", help="methods compared, first vs last (default v1,v2)")
+    p.add_argument("--schemes", default="equal,entropy,critic,pca", help="weighting schemes to try")
+    p.add_argument("--data")
+    p.add_argument("--draws", type=int, default=10000)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", help="output folder for the four tables (default: data/processed/YYYY-MM/review)")
+    p.set_defaults(func=cmd_review)
     p = sub.add_parser("run", help="the monthly job: notebooks -> reports/YYYY-MM/")
     p.add_argument("--month", help="YYYY-MM")
     p.add_argument("--latest", action="store_true", help="the latest month in the data")

@@ -369,8 +369,8 @@ def write_bytes_atomic(data: bytes, path: Path) -> None:
 
 
 def csv_bytes(frame: pd.DataFrame) -> bytes:
-    """CSV as UTF-8 with BOM (so Excel opens Chinese correctly), LF line ends, fixed float format."""
-    return frame.to_csv(index=False, lineterminator="\n", float_format="%.6f").encode("utf-8-sig")
+    """CSV as UTF-8 with BOM (so Excel opens Chinese correctly), LF line ends, 10 significant digits."""
+    return frame.to_csv(index=False, lineterminator="\n", float_format="%.10g").encode("utf-8-sig")
 
 
 def write_csv_atomic(frame: pd.DataFrame, path: Path) -> None:

@@ -30,7 +30,7 @@ import pandas as pd
 
 from qyb import stats
 from qyb.io import Panel, load_panel, require_month, write_csv_atomic
-from qyb.measures import MEASURE_BY_CODE
+from qyb.measures import COUNT_INDICATORS, MEASURE_BY_CODE, MOVEMENT_BASELINES
 from qyb.months import add_months, month_range, parse_month
 
 __all__ = [
@@ -52,8 +52,7 @@ __all__ = [
 ]
 
 #: count measures the movements report covers (events; rates per 10,000 residents)
-COUNT_INDICATORS = ("crime_alerts", "fraud_alerts", "traffic_accidents", "work_accidents", "fires")
-BASELINES = ("mom", "yoy", "3m")
+BASELINES = MOVEMENT_BASELINES
 BASELINE_NAMES = {"mom": "环比 (上月)", "yoy": "同比 (去年同月)", "3m": "较前三月均值"}
 PER = 10000
 #: months of history read: yoy needs 12, the RTM check 12 before the month, ITS the whole series

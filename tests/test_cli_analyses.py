@@ -1,0 +1,67 @@
+"""The analysis commands: qyb movements / intervals / review write the report's tables from the command line."""
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from scipy import stats
+
+from helpers import run_cli
+
+
+def test_movements_command_yongning_fraud_yoy(tmp_path, capsys):
+    out = tmp_path / "mv.csv"
+    code, stdout, err = run_cli(capsys, "movements", "--month", "2023-03", "--out", out)
+    assert code == 0, err
+    table = pd.read_csv(out, encoding="utf-8-sig", dtype={"unit_id": str}).set_index("unit_id")
+    assert len(table) == 29 and (table["baseline"] == "yoy").all()
+    yn = table.loc["XL01"]
+    assert (yn["count_before"], yn["count_now"]) == (13, 0)
+    expected = stats.binomtest(0, 13, p=yn["exposure_now"] / (yn["exposure_now"] + yn["exposure_before"])).pvalue
+    assert yn["p_exact"] == pytest.approx(expected, rel=1e-6)
+    assert yn["verdict"] == "显著下降"
+    q = stats.false_discovery_control(table["p_exact"].to_numpy())
+    assert table["q_value"].to_numpy() == pytest.approx(q, rel=1e-6)
+
+
+def test_intervals_command_is_reproducible(tmp_path, capsys):
+    a, b = tmp_path / "a.csv", tmp_path / "b.csv"
+    for out in (a, b):
+        code, _, err = run_cli(capsys, "intervals", "--month", "2023-03", "--draws", "300", "--seed", "5",
+                               "--out", out)
+        assert code == 0, err
+    assert a.read_bytes() == b.read_bytes()
+    ri = pd.read_csv(a, encoding="utf-8-sig")
+    assert list(ri.columns[:7]) == ["unit_id", "rank", "rank_median", "rank_p05", "rank_p95", "p_top3",
+                                    "p_same_stars"]
+    assert ((ri["rank_p05"] <= ri["rank_median"]) & (ri["rank_median"] <= ri["rank_p95"])).all()
+
+
+def test_review_command_writes_the_four_tables(tmp_path, capsys):
+    code, stdout, err = run_cli(capsys, "review", "--month", "2023-03", "--draws", "500", "--out", tmp_path)
+    assert code == 0, err
+    tables = tmp_path / "tables"
+    dec = pd.read_csv(tables / "method_decomposition.csv", encoding="utf-8-sig", dtype={"unit_id": str})
+    yn = dec.set_index("unit_id").loc["XL01"]
+    assert (yn["rank_from"], yn["rank_to"]) == (27, 2)
+    assert yn["method_effect"] + yn["data_effect"] == yn["rank_from"] - yn["rank_to"]
+    sens = pd.read_csv(tables / "sensitivity.csv", encoding="utf-8-sig")
+    assert list(sens.columns) == ["factor", "S1", "S1_lower", "S1_upper", "ST", "ST_lower", "ST_upper"]
+    mu = pd.read_csv(tables / "method_uncertainty.csv", encoding="utf-8-sig")
+    assert [f"p_star_{k}" for k in range(1, 6)] == list(mu.columns[-5:])
+    assert mu[[f"p_star_{k}" for k in range(1, 6)]].sum(axis=1).to_numpy() == pytest.approx(1.0)
+    assert {"scheme", "category", "weight"} <= set(pd.read_csv(tables / "weights.csv", encoding="utf-8-sig"))
+
+
+@pytest.mark.parametrize("argv", [
+    ["movements", "--month", "2023-03", "--indicator", "murders"],
+    ["movements", "--month", "2023-03", "--baseline", "weekly"],
+    ["intervals", "--month", "2023-3"],
+    ["review", "--month", "2023-03", "--draws", "many"],
+])
+def test_analysis_commands_bad_arguments_exit_2(tmp_path, capsys, argv):
+    try:
+        code, _, err = run_cli(capsys, *argv, "--out", tmp_path / "x.csv")
+    except SystemExit as exc:  # argparse
+        code, err = exc.code, capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err
+    assert not (tmp_path / "x.csv").exists()
