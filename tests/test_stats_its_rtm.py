@@ -101,3 +101,13 @@ def test_rtm_flags_hand_made():
     assert out.loc["B", "history_rate"] == pytest.approx(uh)
     assert out.loc["B", "before_z"] == pytest.approx((45 - uh * 29000) / np.sqrt(uh * 29000))
     assert out.loc["B", "before_quantile"] == 1.0
+
+
+def test_rtm_needs_both_noise_and_history_extremes():
+    # E: February (25) is the highest month of its year but within 2 sigma of its mean: not extreme
+    months = pd.period_range("2022-03", "2023-03", freq="M")
+    base = [20, 22, 19, 21, 20, 23, 18, 21, 20, 22, 19]
+    counts = pd.DataFrame({"E": base + [25, 19]}, index=months)
+    out = rtm_flags(counts, 29000.0, "2023-03", baseline="mom")
+    assert out.loc["E", "before_quantile"] == 1.0 and out.loc["E", "before_z"] < 2
+    assert out.loc["E", "extreme"] is None and not out.loc["E", "rtm_flag"]

@@ -9,9 +9,11 @@ Definition used here (documented for the report):
   baseline months for "mom" and "3m", and for "yoy" when window >= 12);
 * the unit's own mean rate u_h = sum of counts / sum of exposures over the history;
 * the before period is **extreme high** when its count lies above the unit's own 2-sigma
-  u-chart limit, z = (x_b - u_h E_b) / sqrt(u_h E_b) > 2, or its rate is in the top decile
-  of the unit's monthly rates in the history (>= the 90% quantile); **extreme low**
-  symmetrically (z < -2 or <= the 10% quantile);
+  u-chart limit, z = (x_b - u_h E_b) / sqrt(u_h E_b) > 2, **and** its rate is in the top
+  decile of the unit's monthly rates in the history (>= the 90% quantile); **extreme low**
+  symmetrically (z < -2 and <= the 10% quantile). Both are required: with 12 months of
+  history the decile rule alone flags every month that is the year's highest or lowest,
+  and the z rule alone flags ordinary noise in large units' seasonal peaks;
 * ``rtm_flag`` is True when the movement goes back toward the unit's mean: a fall after an
   extreme-high before period, or a rise after an extreme-low one.
 """
@@ -68,8 +70,8 @@ def rtm_flags(counts: pd.DataFrame, exposures, month, baseline: str = "mom", win
     q_lo = np.nanquantile(rates, decile, axis=0)
     q_hi = np.nanquantile(rates, 1.0 - decile, axis=0)
     share = np.nanmean(rates <= rb[None, :], axis=0)
-    high = (z > z_threshold) | (rb >= q_hi)
-    low = (z < -z_threshold) | (rb <= q_lo)
+    high = (z > z_threshold) & (rb >= q_hi)
+    low = (z < -z_threshold) & (rb <= q_lo)
     extreme = np.where(high & ~low, "high", np.where(low & ~high, "low", None)).astype(object)
     xn = b["count_now"].to_numpy(float)
     en = b["exposure_now"].to_numpy(float)
