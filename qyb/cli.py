@@ -14,6 +14,13 @@ from qyb.errors import InputError
 EXIT_OK, EXIT_ERROR, EXIT_BAD_INPUT = 0, 1, 2
 
 
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not a positive whole number")
+    return value
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str):  # argparse prints usage + message and exits 2
         self.print_usage(sys.stderr)
@@ -134,7 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--month", required=True, help="YYYY-MM")
     p.add_argument("--method")
     p.add_argument("--data")
-    p.add_argument("--draws", type=int, default=2000)
+    p.add_argument("--draws", type=_positive_int, default=2000)
     p.add_argument("--seed", type=int, default=20230301)
     p.add_argument("--out", help="output CSV (default: data/processed/YYYY-MM/rank_intervals_METHOD.csv)")
     p.set_defaults(func=cmd_intervals)
@@ -144,7 +151,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--methods", default="v1,v2", help="methods compared, first vs last (default v1,v2)")
     p.add_argument("--schemes", default="equal,entropy,critic,pca", help="weighting schemes to try")
     p.add_argument("--data")
-    p.add_argument("--draws", type=int, default=10000)
+    p.add_argument("--draws", type=_positive_int, default=10000)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", help="output folder for the four tables (default: data/processed/YYYY-MM/review)")
     p.set_defaults(func=cmd_review)

@@ -7,11 +7,14 @@ CSV may be UTF-8, UTF-8 with BOM or GB18030; XLSX is read from its first sheet.
 """
 from __future__ import annotations
 
+import csv
+import datetime as _dt
 import hashlib
 import io as _io
 import os
 import re
 import tempfile
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -67,8 +70,8 @@ def read_table(path: Path, log: ProblemLog) -> pd.DataFrame | None:
     else:  # pragma: no cover - gb18030 decodes any byte sequence it is given in practice
         log.add(name, "text encoding not recognised", "Save the CSV as UTF-8 or GB18030 (Excel: CSV UTF-8).")
         return None
-    frame = pd.read_csv(_io.StringIO(text), dtype=str, keep_default_na=False, skip_blank_lines=True)
-    return _tidy_strings(frame, name, log)
+    rows = list(csv.reader(_io.StringIO(text)))
+    return _table_from_rows(list(enumerate(rows, start=1)), name, log)
 
 
 def _read_xlsx(path: Path, name: str, log: ProblemLog) -> pd.DataFrame | None:
@@ -86,29 +89,45 @@ def _read_xlsx(path: Path, name: str, log: ProblemLog) -> pd.DataFrame | None:
                 "Unmerge the header so that row 1 holds one column name per column and data start in row 2.",
                 row=1)
         return None
-    rows = [["" if v is None else _cell_text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
-    rows = [r for r in rows if any(c.strip() for c in r)]
-    if not rows:
-        log.add(name, "the file is empty", "Fill the first sheet with a header row and one row per unit.")
-        return None
-    frame = pd.DataFrame(rows[1:], columns=rows[0], dtype=object)
-    return _tidy_strings(frame, name, log)
+    rows = [(n, ["" if v is None else _cell_text(v) for v in row])
+            for n, row in enumerate(sheet.iter_rows(values_only=True), start=1)]
+    return _table_from_rows(rows, name, log)
 
 
 def _cell_text(value) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
+    if isinstance(value, (_dt.datetime, _dt.date)):
+        return value.strftime("%Y-%m-%d")
     return str(value)
 
 
-def _tidy_strings(frame: pd.DataFrame, name: str, log: ProblemLog) -> pd.DataFrame | None:
-    frame.columns = [str(c).strip() for c in frame.columns]
-    cells = np.char.strip(frame.astype(object).fillna("").to_numpy(dtype=str))
-    frame = pd.DataFrame(cells, columns=frame.columns, dtype=object)
+def _table_from_rows(rows: list[tuple[int, list[str]]], name: str, log: ProblemLog) -> pd.DataFrame | None:
+    """Header = the first non-blank row; fully blank rows and blank unnamed columns (what Excel and
+    WPS leave behind) are dropped; the index holds the spreadsheet row number of each data row."""
+    # NFKC: full-width digits and brackets (１２, （）) as Chinese input methods type them -> ASCII
+    rows = [(n, [unicodedata.normalize("NFKC", c).strip() for c in r]) for n, r in rows]
+    rows = [(n, r) for n, r in rows if any(r)]
+    if not rows:
+        log.add(name, "the file is empty", "Export the sheet again with its header row and one row per unit.")
+        return None
+    (header_row, header), data = rows[0], rows[1:]
+    width = len(header)
+    for n, r in data:
+        if len(r) > width and any(r[width:]):
+            log.add(name, f"the row has {len(r)} cells but the header has {width}",
+                    "Remove the extra cells, or give the column a header.", row=n)
+    cells = np.array([(r + [""] * width)[:width] for _, r in data], dtype=object).reshape(len(data), width)
+    keep = [j for j, h in enumerate(header) if h or (len(data) and any(cells[:, j]))]
+    for j in keep:
+        if not header[j]:
+            log.add(name, f"column {j + 1} has data but no header", "Give the column its name in row 1.",
+                    row=header_row)
+    frame = pd.DataFrame(cells[:, keep], columns=[header[j] for j in keep], dtype=object)
     if frame.empty:
         log.add(name, "the file has a header but no data rows", "Add one row per unit.")
         return None
-    frame.index = pd.RangeIndex(2, len(frame) + 2)  # spreadsheet row numbers
+    frame.index = pd.Index([n for n, _ in data])  # spreadsheet row numbers
     return frame
 
 
@@ -136,7 +155,9 @@ def _numbers(frame: pd.DataFrame, columns, name: str, log: ProblemLog, *, intege
     """Convert text columns to numbers, logging each bad cell with its row and column."""
     columns = list(columns)
     text = frame[columns].to_numpy(dtype=str)
-    flat = pd.to_numeric(pd.Series(np.char.replace(text, ",", "").ravel(), dtype=object), errors="coerce")
+    cells = pd.Series(text.ravel(), dtype=object)
+    thousands = cells.str.fullmatch(r"-?\d{1,3}(,\d{3})+(\.\d+)?")  # 1,234 -- but "2,9" is not a number
+    flat = pd.to_numeric(cells.where(~thousands, cells.str.replace(",", "", regex=False)), errors="coerce")
     v = flat.to_numpy(dtype=float).reshape(text.shape)
     values = pd.DataFrame(v, index=frame.index, columns=columns)
     blank = text == ""
@@ -166,7 +187,9 @@ def read_units(data_dir: Path, log: ProblemLog) -> pd.DataFrame | None:
     frame = read_table(path, log)
     if frame is None:
         return None
-    frame = _rename_headers(frame, unit_header_aliases(), name, log)
+    aliases = unit_header_aliases()
+    aliases.update({h: h for h in frame.columns if h not in aliases})  # other columns: extra unit attributes
+    frame = _rename_headers(frame, aliases, name, log)
     missing = [c for c in UNIT_COLUMNS if c.required and c.code not in frame.columns]
     for col in missing:
         log.add(name, f"missing required column {col.code} ({col.name})", "Add the column to the unit register.",
@@ -182,7 +205,20 @@ def read_units(data_dir: Path, log: ProblemLog) -> pd.DataFrame | None:
     for row in frame.index[frame["population"] == ""]:
         log.add(name, f"unit '{frame.at[row, 'unit_id']}' has no population",
                 "Enter the unit's 常住人口: rates per 10,000 need it.", row, "population")
+    for col in ("unit_name", "town"):
+        for row in frame.index[frame[col] == ""]:
+            log.add(name, f"unit '{frame.at[row, 'unit_id']}' has no {col}",
+                    "Fill the cell: ranks are computed within a town, and reports show the name.", row, col)
+    for row in frame.index[~frame["unit_type"].isin(UNIT_TYPES)]:
+        log.add(name, f"unit type '{frame.at[row, 'unit_type']}' is not one of {'/'.join(UNIT_TYPES)}",
+                "Write 村 or 社区.", row, "unit_type")
+    named = frame["unit_name"] != ""
+    for row in frame.index[frame["unit_name"].duplicated(keep="first") & named]:
+        log.add(name, f"duplicate unit_name '{frame.at[row, 'unit_name']}'",
+                "Unit names must be unique (month files may identify units by name).", row, "unit_name")
     numeric = [c.code for c in UNIT_COLUMNS if c.kind == "number" and c.code in frame.columns]
+    known = {c.code for c in UNIT_COLUMNS}
+    numeric += [c for c in frame.columns if c not in known and _all_numbers(frame[c])]
     filled = frame[numeric].copy()
     nums = _numbers(filled, numeric, name, log, integer=False, allow_blank=True)
     pop = nums["population"]
@@ -192,6 +228,20 @@ def read_units(data_dir: Path, log: ProblemLog) -> pd.DataFrame | None:
     units = frame.drop(columns=numeric).join(nums)
     units = units[units["unit_id"] != ""].drop_duplicates("unit_id").set_index("unit_id")
     return units
+
+
+UNIT_TYPES = ("村", "社区")
+
+
+def _all_numbers(column: pd.Series) -> bool:
+    filled = column[column != ""]
+    return len(filled) > 0 and pd.to_numeric(filled, errors="coerce").notna().all()
+
+
+def normalise_month_text(text: str) -> str:
+    """'2023-3', '2023/03', '2023-03-01', '2023年3月' -> '2023-03'; anything else unchanged."""
+    m = re.match(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})(\s*月)?([-/.]\d{1,2}(\s.*)?)?$", text)
+    return f"{m.group(1)}-{int(m.group(2)):02d}" if m else text
 
 
 # ---------------------------------------------------------------- month files
@@ -232,7 +282,8 @@ def read_month(path: Path, month: str, units: pd.DataFrame, log: ProblemLog,
         log.add(name, f"missing required column {code} ({MEASURE_BY_CODE[code].name})",
                 "Add the column (0 where nothing happened).", row=1, column=code)
     if "month" in frame.columns:
-        for row in frame.index[(frame["month"] != month) & (frame["month"] != "")]:
+        stated = frame["month"].map(normalise_month_text)
+        for row in frame.index[(stated != month) & (frame["month"] != "")]:
             log.add(name, f"month '{frame.at[row, 'month']}' disagrees with the file name ({month})",
                     "Fix the month column or rename the file.", row, "month")
     ids = _unit_ids(frame, units, name, log)
@@ -260,6 +311,7 @@ def _unit_ids(frame: pd.DataFrame, units: pd.DataFrame, name: str, log: ProblemL
         known = ids.isin(units.index)
     else:
         by_name = pd.Series(units.index, index=units["unit_name"])
+        by_name = by_name[~by_name.index.duplicated()]  # duplicate names are reported by read_units
         ids = frame["unit_name"].map(by_name).fillna(frame["unit_name"])
         known = frame["unit_name"].isin(by_name.index)
     column = "unit_id" if "unit_id" in frame.columns else "unit_name"
@@ -269,6 +321,12 @@ def _unit_ids(frame: pd.DataFrame, units: pd.DataFrame, name: str, log: ProblemL
     dup = ids.duplicated(keep="first") & known
     for row in ids.index[dup]:
         log.add(name, f"duplicate row for unit '{frame.at[row, column]}'", "Keep one row per unit.", row, column)
+    if "unit_id" in frame.columns and "unit_name" in frame.columns:
+        expected = ids.map(units["unit_name"])
+        for row in ids.index[known & (frame["unit_name"] != "") & (frame["unit_name"] != expected)]:
+            log.add(name, f"unit_id {ids[row]} is {expected[row]} in {UNITS_FILE}, but the row says "
+                    f"'{frame.at[row, 'unit_name']}'", "Check which unit the row belongs to and fix the id or name.",
+                    row, "unit_name")
     for uid in units.index[~units.index.isin(ids)]:
         log.add(name, f"missing row for unit {uid} ({units.at[uid, 'unit_name']})",
                 "Add a row for every unit in the register.", column=column)
@@ -330,7 +388,10 @@ def load_panel(data_dir: Path, months: list[str] | None = None, allow_blank: boo
 
 
 def require_month(panel_dir: Path, month: str) -> None:
-    """Raise InputError if there is no file for ``month`` in the data folder."""
+    """Raise InputError if the data folder or the file for ``month`` is missing."""
+    if not Path(panel_dir).is_dir():
+        raise InputError(Problem(_display(Path(panel_dir)), "data folder not found",
+                                 "Pass --data with the folder that holds units.csv and the month files."))
     if month not in month_files(panel_dir):
         raise InputError(Problem(_display(Path(panel_dir) / f"{month}.csv"), f"no data file for {month}",
                                  f"Add {month}.csv or {month}.xlsx to the data folder, or choose another month."))
@@ -356,11 +417,16 @@ def sha256_file(path: Path) -> str:
 def write_bytes_atomic(data: bytes, path: Path) -> None:
     """Write to a temporary file in the same folder, then rename into place."""
     path = Path(path)
+    if path.is_dir():
+        raise InputError(Problem(str(path), "the output path is a folder", "Give a file name, e.g. out.csv."))
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; published files are readable like any other
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

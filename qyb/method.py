@@ -72,6 +72,29 @@ TREATMENTS = {"none": {}, "winsorise": {"winmax": 5, "skew_thresh": 2.0, "kurt_t
                                         "force_win": False, "log_fallback": True}}
 
 
+# Keys a spec may use at each level; anything else is a typo and an error (named).
+TOP_KEYS = {"name", "title", "version", "effective_from", "illustrative", "disclaimer", "description", "reference",
+            "missing",
+            "defaults", "index", "stars", "groups", "indicators", "deductions", "measures", "impute", "screen",
+            "treat", "derived_from"}
+INDEX_KEYS = {"code", "name", "scale", "aggregation"}
+DEFAULTS_KEYS = {"normalise", "aggregation"}
+GROUP_KEYS = {"code", "name", "parent", "weight", "aggregation", "description"}
+INDICATOR_KEYS = {"code", "name", "parent", "measures", "transform", "direction", "weight", "normalise", "treat",
+                  "description"}
+DEDUCTION_KEYS = {"measure", "name", "points", "target", "max_points"}
+STAR_KEYS = {"rule", "thresholds", "shares"}
+
+
+def _check_keys(src: str, where: str, mapping, allowed: set[str]) -> None:
+    if not isinstance(mapping, dict):
+        return
+    unknown = sorted(set(mapping) - allowed)
+    if unknown:
+        key = f"{where}.{unknown[0]}" if where else unknown[0]
+        raise _fail(src, key, "unknown key (a typo?)", f"Allowed here: {', '.join(sorted(allowed))}.")
+
+
 def _fail(source: str, key: str, rule: str, hint: str) -> InputError:
     return InputError(Problem(source, f"key '{key}': {rule}", hint))
 
@@ -132,7 +155,7 @@ class Method:
             Indicator(i["code"], i.get("name", i["code"]), i["parent"], dict(i["measures"]),
                       _with_defaults(i["transform"], {k: v[1] for k, v in TRANSFORMS.items()}),
                       int(i.get("direction", 1)), float(i.get("weight", 1.0)),
-                      _with_defaults(i.get("normalise", defaults.get("normalise", "minmax")), NORMALISATIONS),
+                      _normalise_spec(i.get("normalise"), defaults.get("normalise", "minmax")),
                       _indicator_treat(self.treat, i.get("treat")))
             for i in s["indicators"]
         ]
@@ -277,6 +300,19 @@ class Method:
 
 
 # ---------------------------------------------------------------- validation
+def _normalise_spec(own, default) -> dict:
+    """An indicator's normalisation: its own over the spec's default when both name the same method
+    (so ``normalise: minmax`` on an indicator keeps the default's ``constant``), else its own."""
+    base = _with_defaults(default, NORMALISATIONS)
+    if own is None:
+        return base
+    own = _with_defaults(own, NORMALISATIONS)
+    if own["method"] != base["method"]:
+        return own
+    given = own if isinstance(own, dict) else {}
+    return {**base, **{k: v for k, v in given.items() if v is not None or k not in base}}
+
+
 def _with_defaults(value, table: dict) -> dict:
     """'minmax' or {'method': 'minmax', ...} -> dict with defaults filled (for transforms: key 'type')."""
     if isinstance(value, str):
@@ -341,6 +377,10 @@ def _validate(s: dict, src: str) -> None:
     for key in ("name", "effective_from", "index", "stars", "groups", "indicators"):
         if key not in s:
             raise _fail(src, key, "missing", "Add it; see methods/v1.yaml for a complete spec.")
+    _check_keys(src, "", s, TOP_KEYS)
+    _check_keys(src, "index", s["index"], INDEX_KEYS)
+    _check_keys(src, "defaults", s.get("defaults", {}), DEFAULTS_KEYS)
+    _check_keys(src, "stars", s["stars"], STAR_KEYS)
     s["effective_from"] = parse_month(str(s["effective_from"]), f"{src}: key 'effective_from'")
     if s.get("missing", "fail") not in MISSING_POLICIES:
         raise _fail(src, "missing", f"'{s['missing']}' is not one of {MISSING_POLICIES}", "Pick one.")
@@ -361,6 +401,7 @@ def _validate(s: dict, src: str) -> None:
         raise _fail(src, "groups", "must be a non-empty list", "List the categories with code, name and weight.")
     for n, g in enumerate(groups):
         where = f"groups[{n}]"
+        _check_keys(src, where, g, GROUP_KEYS)
         _check_node(src, where, g, codes)
         _check_choice(src, f"{where}.aggregation", g.get("aggregation", "arithmetic"), AGGREGATIONS)
     group_codes = {g["code"] for g in groups} | {root}
@@ -374,6 +415,7 @@ def _validate(s: dict, src: str) -> None:
         raise _fail(src, "indicators", "must be a non-empty list", "List the indicators.")
     for n, ind in enumerate(indicators):
         where = f"indicators[{n}]"
+        _check_keys(src, where, ind, INDICATOR_KEYS)
         _check_node(src, where, ind, codes)
         if ind.get("parent") not in group_codes:
             raise _fail(src, f"{where}.parent", f"'{ind.get('parent')}' is not a group code",
@@ -390,7 +432,12 @@ def _validate(s: dict, src: str) -> None:
                         "Give it children or remove it.")
     for n, d in enumerate(s.get("deductions", [])):
         where = f"deductions[{n}]"
+        _check_keys(src, where, d, DEDUCTION_KEYS)
         _check_measure(src, f"{where}.measure", d.get("measure"), s.get("measures"))
+        if "max_points" in d and (isinstance(d["max_points"], bool) or not isinstance(d["max_points"], (int, float))
+                                  or d["max_points"] < 0):
+            raise _fail(src, f"{where}.max_points", f"{d['max_points']!r} is not a number >= 0",
+                        "The most points this rule may deduct, e.g. 15.")
         if not isinstance(d.get("points"), (int, float)) or d["points"] < 0:
             raise _fail(src, f"{where}.points", "must be a number >= 0", "Points deducted per event.")
         if d.get("target") not in group_codes:
@@ -399,9 +446,19 @@ def _validate(s: dict, src: str) -> None:
 
 
 def _check_choice(src: str, key: str, value, table: dict) -> None:
+    """``value`` is a method name or {method: name, **parameters}; the parameters must be the method's."""
     method = value if isinstance(value, str) else (value or {}).get("method")
     if method not in table:
         raise _fail(src, key, f"'{method}' is not one of {sorted(table)}", "Pick one of those.")
+    if isinstance(value, dict):
+        unknown = sorted(set(value) - set(table[method]) - {"method"})
+        if unknown:
+            raise _fail(src, f"{key}.{unknown[0]}", f"unknown parameters {unknown} for {method} (a typo?)",
+                        f"Allowed: {', '.join(sorted(table[method])) or 'none'}.")
+        for param, given in value.items():
+            if param != "method" and isinstance(table[method].get(param), float) and (
+                    isinstance(given, bool) or not isinstance(given, (int, float))):
+                raise _fail(src, f"{key}.{param}", f"{given!r} is not a number", "Give a number.")
 
 
 def _check_node(src: str, where: str, node: dict, codes: set[str]) -> None:
@@ -439,8 +496,17 @@ def _check_indicator(src: str, where: str, ind: dict, extra_measures) -> None:
         if role not in measures:
             raise _fail(src, f"{where}.measures.{role}", "missing", f"A {ttype} transform needs {role}.")
         _check_measure(src, f"{where}.measures.{role}", measures[role], extra_measures)
-    if ttype == "reduction" and ind["transform"].get("baseline", "yoy") not in BASELINES:
+    t = ind["transform"]
+    _check_keys(src, f"{where}.transform", t, set(TRANSFORMS[ttype][1]) | {"type"})
+    if ttype == "reduction" and t.get("baseline", "yoy") not in BASELINES:
         raise _fail(src, f"{where}.transform.baseline", f"not one of {sorted(BASELINES)}", "Pick one.")
+    for param, rule, ok in (("per", "a number > 0", lambda v: v > 0), ("floor", "a number > 0", lambda v: v > 0),
+                            ("zero_total", "a number in [0, 1] or null", lambda v: 0 <= v <= 1)):
+        if param in t and not (t[param] is None and param == "zero_total") and not (
+                isinstance(t[param], (int, float)) and not isinstance(t[param], bool) and ok(t[param])):
+            raise _fail(src, f"{where}.transform.{param}", f"{t[param]!r} is not {rule}", "Fix the value.")
+    if "denominator" in t and not isinstance(t["denominator"], str):
+        raise _fail(src, f"{where}.transform.denominator", "must name a column of units.csv", "E.g. population.")
     if ind.get("direction", 1) not in (1, -1):
         raise _fail(src, f"{where}.direction", "must be 1 (higher is better) or -1 (lower is better)", "Fix it.")
     norm = ind.get("normalise")
@@ -513,8 +579,17 @@ def _parse_yaml(path: str, mtime_ns: int, size: int):
 
 
 def available_methods(methods_dir: Path | None = None) -> list[Method]:
+    """Every spec in the methods folder, by effective month; two in force from the same month is an error."""
     methods_dir = Path(methods_dir or METHODS_DIR)
-    return sorted((load_method(p) for p in methods_dir.glob("*.yaml")), key=lambda m: month_number(m.effective_from))
+    methods = sorted((load_method(p) for p in sorted(methods_dir.glob("*.yaml"))),
+                     key=lambda m: (month_number(m.effective_from), m.name))
+    for a, b in zip(methods, methods[1:]):
+        if a.effective_from == b.effective_from or a.name == b.name:
+            clash = "effective_from" if a.effective_from == b.effective_from else "name"
+            raise InputError(Problem(str(b.path), f"methods {a.name} ({a.path.name}) and {b.name} ({b.path.name}) "
+                                     f"share {clash} {getattr(a, clash)}",
+                                     "Each method needs its own name and effective month; move or edit one."))
+    return methods
 
 
 def method_for_month(month: str, methods_dir: Path | None = None) -> Method:

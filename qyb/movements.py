@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from qyb import stats
+from qyb.errors import InputError, Problem
 from qyb.io import Panel, load_panel, require_month, write_csv_atomic
 from qyb.measures import COUNT_INDICATORS, MEASURE_BY_CODE, MOVEMENT_BASELINES
 from qyb.months import add_months, month_range, parse_month
@@ -108,7 +109,11 @@ def movements_table(panel: Panel, month: str, indicator: str = "fraud_alerts", b
         raise ValueError(f"baseline must be one of {BASELINES}; got {baseline!r}")
     counts = counts_frame(panel, indicator)
     population = panel.units["population"].astype(float)
-    base = stats.baseline_counts(counts, population, month, baseline)
+    try:
+        base = stats.baseline_counts(counts, population, month, baseline)
+    except ValueError as exc:  # the baseline's months are not in the data
+        raise InputError(Problem(str(panel.data_dir), f"cannot compare {month} {BASELINE_NAMES[baseline]}: {exc}",
+                                 "Add the baseline months' files, or choose another baseline (--baseline).")) from exc
     comp = stats.compare_counts(base["count_before"], base["exposure_before"], base["count_now"],
                                 base["exposure_now"], level=level, alpha=alpha, per=PER)
     try:

@@ -11,6 +11,7 @@ Two layers:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -208,7 +209,11 @@ class PanelInputs:
         return self._cubes[code][self.rows - lag]
 
     def attribute(self, code: str) -> np.ndarray:
-        return self.panel.units[code].to_numpy(dtype=float)
+        if code not in self.panel.units.columns:
+            raise InputError(Problem(str(Path(self.panel.data_dir) / "units.csv"),
+                                     f"the method divides by '{code}', which is not a column of units.csv",
+                                     f"Use one of: {', '.join(map(str, self.panel.units.columns))}."))
+        return pd.to_numeric(self.panel.units[code], errors="coerce").to_numpy(dtype=float)
 
     def missing_months(self, lag: int) -> list[str]:
         have = set(self.panel.months)
@@ -243,8 +248,8 @@ class ScoreTable:
             "unit_id": self.units.index.to_numpy(),
             "unit_name": self.units["unit_name"].to_numpy(),
             "index": s.index[t],
-            "stars": s.stars[t].astype(int),
-            "rank": s.rank[t].astype(int),
+            "stars": pd.array(s.stars[t], dtype="Int64"),  # empty where a unit has no index (screened out,
+            "rank": pd.array(s.rank[t], dtype="Int64"),    # or a spec without stars)
         })
         prev = s.rank[t - 1] if t > 0 else np.full(len(frame), np.nan)
         frame["rank_prev"] = pd.array(np.where(np.isnan(prev), np.nan, prev), dtype="Int64")
@@ -305,6 +310,7 @@ def score_panel(panel: Panel, method: Method, months: list[str], group_key: str 
               else np.full(len(panel.units), "all"))
     if method.missing == "fail":
         _fail_on_missing(method, values[1:], inputs, targets[1:], panel)
+    _fail_on_blank_deductions(method, deductions, targets, panel)
     pos, inverse = _layout(groups)
     pad = np.concatenate([values, np.full(values[:, :1].shape, np.nan)], axis=1)
     blocks = pad[:, pos]  # (T, G, Umax, I)
@@ -326,6 +332,8 @@ def score_panel(panel: Panel, method: Method, months: list[str], group_key: str 
     slot[pos[block_rows, block_cols]] = block_cols
     take = (slice(None), inverse, slot)
     unblocked = scored.take(take)
+    if method.missing == "fail":
+        _fail_on_unscorable(method, unblocked, targets, panel)
     lost = np.isnan(unblocked.index[1:]) & unblocked.present[1:]  # screened-out units are not errors
     if lost.any():
         bad = np.argwhere(lost)[0]
@@ -336,6 +344,40 @@ def score_panel(panel: Panel, method: Method, months: list[str], group_key: str 
     if np.isnan(unblocked.index[0]).any():
         table.scores.rank[0] = np.nan  # no complete previous month: rank_prev stays empty
     return table
+
+
+def _fail_on_blank_deductions(method: Method, deductions: dict[str, np.ndarray], months: list[str],
+                              panel: Panel) -> None:
+    """扣分 counts (deaths, major cases) are never guessed: a blank one is an error under every policy."""
+    for code, counts in deductions.items():
+        bad = np.argwhere(np.isnan(counts[1:]))
+        if len(bad):
+            t, u = bad[0]
+            month = months[1:][t]
+            have = month in set(panel.months)
+            where = panel.files.get(month, f"{month}.csv")
+            raise InputError(Problem(str(where), f"{code} for unit {panel.units.index[u]} is "
+                                     f"{'blank' if have else 'missing (no data file)'}: a deduction (扣分) "
+                                     "measure is never imputed", "Enter the figure (0 if there were none).",
+                                     column=code))
+
+
+def _fail_on_unscorable(method: Method, scores: Scores, months: list[str], panel: Panel) -> None:
+    """Under policy 'fail', a present unit whose indicator score is NaN is an error, with the reason."""
+    bad = np.argwhere(np.isnan(scores.indicator_scores[1:]) & scores.present[1:, :, None])
+    if len(bad) == 0:
+        return
+    t, u, j = bad[0]
+    ind = method.indicators[j]
+    value = scores.values[1:][t, u, j]
+    if np.isinf(value):
+        why = "its value is infinite"
+    else:
+        why = (f"all units have the same value, and normalise {ind.normalise['method']} gives no score "
+               "for that (set 'constant', e.g. 100)")
+    raise InputError(Problem(str(panel.data_dir), f"{ind.name} ({ind.code}) has no score for unit "
+                             f"{panel.units.index[u]} in {months[1:][t]}: {why}",
+                             "Fix the method spec, or use missing: skip to drop the indicator for that month."))
 
 
 def _fail_on_missing(method: Method, values: np.ndarray, inputs: PanelInputs, months: list[str],

@@ -74,8 +74,13 @@ def add_published_previous(card: pd.DataFrame, panel: Panel, month: str, method:
     if prev_method.hash == method.hash:
         card["rank_prev_published"] = card["rank_prev"]
     else:
-        prev_panel = load_for_months(panel.data_dir, prev, prev, prev_method, extra_back=0)
-        prev_card = score_panel(prev_panel, prev_method, [prev]).scorecard(prev).set_index("unit_id")
+        try:
+            prev_panel = load_for_months(panel.data_dir, prev, prev, prev_method, extra_back=0)
+            prev_card = score_panel(prev_panel, prev_method, [prev]).scorecard(prev).set_index("unit_id")
+        except InputError:  # last month cannot be scored as published: this month's card is still valid
+            card["rank_prev_published"] = pd.array([pd.NA] * len(card), dtype="Int64")
+            card["method_prev_published"] = prev_method.name
+            return card
         card["rank_prev_published"] = pd.array(card["unit_id"].map(prev_card["rank"]), dtype="Int64")
     card["method_prev_published"] = prev_method.name
     return card

@@ -12,8 +12,9 @@ Resampling rules (one draw = one plausible month):
   in the scored month): ``X* ~ Poisson(x)`` with mean the observed count ``x``;
   where the measure is overdispersed, ``X* ~ NegBin(mean x, size k)``, drawn as
   the gamma-Poisson mixture ``lambda ~ Gamma(k, x/k)``, ``X* ~ Poisson(lambda)``
-  (variance ``x + x^2/k``). An observed 0 draws its rate from the Jeffreys
-  posterior ``Gamma(1/2, 1)`` first (mean 1/2), so a zero is not a certain zero.
+  (variance ``x + x^2/k``). An observed 0 is not a certain zero: its rate is drawn
+  from a gamma posterior whose prior is one month at the town's rate for a unit of
+  that size (:func:`draw_counts`), so rare events (deaths) stay rare.
 * **the dispersion rule** (:func:`dispersion_table`), per measure, from each
   unit's own last ``window`` (12) months before the scored month, pooled across
   units: with unit means ``m_u`` and variances ``v_u`` (ddof 1) of ``n_u``
@@ -27,7 +28,8 @@ Resampling rules (one draw = one plausible month):
   between units from counting as overdispersion; a trend within the 12 months
   does count (conservative: wider intervals).
 * **attainment pairs** (化解率, 巡查完成率, ...): the total (what was due, planned,
-  received) is fixed; ``handled* ~ Binomial(total, handled / total)``.
+  received) is fixed; ``handled* ~ Binomial(total, p)`` with ``p ~ Beta(h + 1/2, t - h + 1/2)``
+  (so 100 % of a small total is not drawn as certain).
 * **history**: measures at lags (the baselines of 压降率) are the observed
   figures, the same in every draw (the question is "how much does this month's
   noise move the ranks", given the past the method compares with).
@@ -81,7 +83,8 @@ __all__ = [
     "ranking_columns",
 ]
 
-RESAMPLING_METHOD = ("parametric bootstrap of counts (Poisson / negative binomial; zero counts via Jeffreys Gamma(1/2); attainment binomial)")
+RESAMPLING_METHOD = ("parametric bootstrap of counts (Poisson / negative binomial; zero counts from a gamma "
+                     "posterior with a one-month town-rate prior; attainment beta-binomial)")
 DEFAULT_SEED = 20230301
 DISPERSION_WINDOW = 12
 RANK_INTERVAL_COLUMNS = ("unit_id", "rank", "rank_median", "rank_p05", "rank_p95", "p_top3", "p_same_stars")
@@ -144,16 +147,36 @@ def dispersion_table(history: dict[str, np.ndarray], alpha: float = 0.05) -> pd.
                                        "dispersion_index", "pvalue", "inv_size", "size", "distribution"])
 
 
+def zero_prior_means(history: np.ndarray, population: np.ndarray) -> np.ndarray | None:
+    """Prior mean count per unit for an observed zero: the town's rate over the history window
+    (months x units) times the unit's population, ``sum(history) / (T * sum(pop)) * pop_u``.
+
+    None without history (then :func:`draw_counts` falls back to Jeffreys' Gamma(1/2, 1)).
+    """
+    h = np.asarray(history, dtype=float)
+    if h.size == 0 or np.all(np.isnan(h)):
+        return None
+    months = np.sum(~np.isnan(h), axis=0)
+    pop = np.asarray(population, dtype=float)
+    rate = np.nansum(h) / np.sum(months * pop)
+    return rate * pop
+
+
 def draw_counts(observed: np.ndarray, n_draws: int, rng: np.random.Generator,
-                size: float = np.inf, gamma_rng: np.random.Generator | None = None) -> np.ndarray:
+                size: float = np.inf, gamma_rng: np.random.Generator | None = None,
+                zero_prior: np.ndarray | None = None) -> np.ndarray:
     """(n_draws, units) counts: Poisson(observed), or NegBin(mean observed, size) when size is finite.
 
     NegBin by the gamma-Poisson mixture: lambda ~ Gamma(shape=size, scale=observed/size),
     X ~ Poisson(lambda), so E X = observed and Var X = observed + observed^2/size.
-    An observed **zero** is not a certain zero: its rate is drawn from the Jeffreys
-    posterior ``lambda ~ Gamma(1/2, 1)`` and ``X ~ Poisson(lambda)`` (mean 1/2,
-    variance 1), the usual fix for the parametric bootstrap's degenerate zero
-    (a unit with no event this month would otherwise keep 0 in every draw).
+
+    An observed **zero** is not a certain zero. Its rate is drawn from a gamma posterior
+    whose prior is worth one month of data at the town's rate for a unit of that size,
+    ``m_u`` (:func:`zero_prior_means`): prior Gamma(m_u, 1), one month with 0 events,
+    posterior ``lambda ~ Gamma(m_u, 2)`` (mean m_u / 2), then ``X ~ Poisson(lambda)``.
+    A rare event (deaths: m_u ~ 0.03) stays rare; a common one (fraud alerts: m_u ~ 4)
+    is drawn around 2. Where the town had no event in the whole window (m_u = 0) the
+    zero stays 0; without history the prior is Jeffreys' (Gamma(1/2, 1), mean 1/2).
     NaN (no figure) stays NaN in every draw. ``gamma_rng`` (default ``rng``) draws the
     gamma step for every cell, so that draws made in chunks equal draws made at once.
     """
@@ -161,24 +184,35 @@ def draw_counts(observed: np.ndarray, n_draws: int, rng: np.random.Generator,
     mean = np.where(np.isnan(x), 0.0, x)
     shape = (n_draws, x.shape[-1])
     zero = mean == 0
+    if zero_prior is None:
+        z_shape, z_scale = np.full(x.shape, 0.5), np.full(x.shape, 1.0)
+    else:
+        m = np.asarray(zero_prior, dtype=float)
+        z_shape, z_scale = np.where(m > 0, m, 1.0), np.where(m > 0, 0.5, 0.0)
     k = size if np.isfinite(size) else 1.0
-    gamma = (gamma_rng or rng).gamma(np.broadcast_to(np.where(zero, 0.5, k), shape),
-                                     np.broadcast_to(np.where(zero, 1.0, mean / k), shape))
+    gamma = (gamma_rng or rng).gamma(np.broadcast_to(np.where(zero, z_shape, k), shape),
+                                     np.broadcast_to(np.where(zero, z_scale, mean / k), shape))
     lam = np.where(zero, gamma, gamma if np.isfinite(size) else mean)
     out = rng.poisson(lam).astype(float)
     return np.where(np.isnan(x), np.nan, out)
 
 
 def draw_handled(handled: np.ndarray, total: np.ndarray, n_draws: int,
-                 rng: np.random.Generator) -> np.ndarray:
-    """(n_draws, units) handled ~ Binomial(total, handled/total); total 0 draws 0; NaN stays NaN."""
+                 rng: np.random.Generator, beta_rng: np.random.Generator | None = None) -> np.ndarray:
+    """(n_draws, units) handled ~ Binomial(total, p), p ~ Beta(h + 1/2, t - h + 1/2).
+
+    The beta step (Jeffreys posterior of the attainment rate) keeps 100 % (h = t) from being
+    drawn as certain: 1 of 1 rectified is far less sure than 158 of 158. Total 0 draws 0;
+    NaN stays NaN. ``beta_rng`` (default ``rng``) draws the beta step (chunk-independent draws).
+    """
     h = np.asarray(handled, dtype=float)
     t = np.asarray(total, dtype=float)
     bad = np.isnan(h) | np.isnan(t)
     tt = np.where(bad, 0, t).astype(np.int64)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        p = np.where(tt > 0, np.clip(np.where(bad, 0.0, h) / np.where(tt > 0, tt, 1), 0.0, 1.0), 0.0)
-    out = rng.binomial(np.broadcast_to(tt, (n_draws, len(tt))), np.broadcast_to(p, (n_draws, len(p)))).astype(float)
+    hh = np.clip(np.where(bad, 0.0, h), 0, tt)
+    shape = (n_draws, len(tt))
+    p = (beta_rng or rng).beta(np.broadcast_to(hh + 0.5, shape), np.broadcast_to(tt - hh + 0.5, shape))
+    out = rng.binomial(np.broadcast_to(tt, shape), p).astype(float)
     return np.where(bad, np.nan, out)
 
 
@@ -271,18 +305,22 @@ def rank_draws(panel: Panel, month: str, method: Method, n_draws: int = 2000,
     nominal_ded = {c: observed.measure(c)[0] for c in deduction_codes}
     n_index, n_rank, n_stars = _score_by_group(method, nominal_values, nominal_ded, groups)
 
-    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(2 * len(counts) + len(pairs))]
+    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(2 * len(counts) + 2 * len(pairs))]
     count_rng = {c: (streams[2 * i], streams[2 * i + 1]) for i, c in enumerate(counts)}
-    pair_rng = {h: streams[2 * len(counts) + i] for i, (h, _) in enumerate(pairs)}
+    pair_rng = {h: (streams[2 * len(counts) + 2 * i], streams[2 * len(counts) + 2 * i + 1])
+                for i, (h, _) in enumerate(pairs)}
+    population = panel.units["population"].to_numpy(dtype=float)
+    priors = {c: zero_prior_means(panel.cube(c, hist_months), population) if hist_months else None
+              for c in counts}
     parts = []
     done = 0
     while done < n_draws:
         d = min(chunk, n_draws - done)
-        draws = {c: draw_counts(observed.measure(c)[0], d, count_rng[c][0], sizes[c], count_rng[c][1])
+        draws = {c: draw_counts(observed.measure(c)[0], d, count_rng[c][0], sizes[c], count_rng[c][1], priors[c])
                  for c in counts}
         for handled, total in pairs:
             draws[handled] = draw_handled(observed.measure(handled)[0], observed.measure(total)[0], d,
-                                          pair_rng[handled])
+                                          *pair_rng[handled])
         inputs = DrawInputs(observed, draws)
         values = indicator_values(method, inputs)  # (d, U, I)
         ded = {c: inputs.measure(c) for c in deduction_codes}

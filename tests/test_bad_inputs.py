@@ -115,7 +115,44 @@ CASES = [
     ("method_unknown_parent", lambda d, t: None,
      ["--method", lambda t: write_method(t, lambda s: s["indicators"][1].update(parent="nowhere"))],
      ["indicators[1].parent", "'nowhere' is not a group code"]),
-    ("data_folder_missing", lambda d, t: None, ["--data", "/nonexistent/qyb"], ["no data file for 2023-03"]),
+    ("method_typo_top_key", lambda d, t: None,
+     ["--method", lambda t: write_method(t, lambda s: s.update(deduction=s.pop("deductions")))],
+     ["bad_method.yaml", "key 'deduction': unknown key (a typo?)"]),
+    ("method_typo_indicator_key", lambda d, t: None,
+     ["--method", lambda t: write_method(t, lambda s: s["indicators"][0].update(wieght=2))],
+     ["indicators[0].wieght", "unknown key"]),
+    ("method_typo_transform_parameter", lambda d, t: None,
+     ["--method", lambda t: write_method(t, lambda s: s["indicators"][1]["transform"].update(basline="mom"))],
+     ["indicators[1].transform.basline", "unknown key"]),
+    ("method_typo_normalise_parameter", lambda d, t: None,
+     ["--method", lambda t: write_method(t, lambda s: s["indicators"][4]["normalise"].update(scal=50))],
+     ["indicators[4].normalise.scal", "unknown parameters"]),
+    ("method_zero_floor", lambda d, t: None,
+     ["--method", lambda t: write_method(t, lambda s: s["indicators"][1]["transform"].update(floor=0))],
+     ["indicators[1].transform.floor", "not a number > 0"]),
+    ("method_zero_per", lambda d, t: None,
+     ["--method", lambda t: write_method(t, lambda s: s["indicators"][0]["transform"].update(per=0))],
+     ["indicators[0].transform.per", "not a number > 0"]),
+    ("method_unknown_denominator", lambda d, t: None,
+     ["--method", lambda t: write_method(t, lambda s: s["indicators"][0]["transform"].update(denominator="populaton"))],
+     ["populaton", "units.csv"]),
+    ("blank_deduction_measure", lambda d, t: edit_month(d, "2023-03", set_cell(2, "交通事故死亡人数", "")),
+     ["--method", lambda t: write_method(t, lambda s: s.update(missing="impute_mean"))],
+     ["2023-03.csv", "traffic_deaths", "never imputed"]),
+    ("id_and_name_disagree", lambda d, t: edit_month(d, "2023-03", set_cell(0, "村(社区)名称", "新市社区")), [],
+     ["2023-03.csv", "第2行", "unit_id XL01 is 永宁社区", "'新市社区'"]),
+    ("comma_not_thousands", lambda d, t: edit_units(d, set_cell(0, "population", "2,9")), [],
+     ["units.csv", "第2行", "'2,9' is not a number"]),
+    ("blank_town", lambda d, t: edit_units(d, set_cell(1, "town", "")), [], ["units.csv", "第3行", "has no town"]),
+    ("bad_unit_type", lambda d, t: edit_units(d, set_cell(1, "unit_type", "居委会")), [],
+     ["units.csv", "第3行", "unit type '居委会'"]),
+    ("duplicate_unit_name", lambda d, t: edit_units(d, set_cell(1, "unit_name", "永宁社区")), [],
+     ["units.csv", "第3行", "duplicate unit_name '永宁社区'"]),
+    ("ragged_csv_row", lambda d, t: (d / "2023-03.csv").write_text(
+        (d / "2023-03.csv").read_text(encoding="utf-8-sig").replace("\n2023-03,XL02,", "\n2023-03,XL02,9,", 1),
+        encoding="utf-8"), [], ["2023-03.csv", "第3行", "cells but the header has"]),
+    ("out_is_a_folder", lambda d, t: None, ["--out", lambda t: t], ["the output path is a folder"]),
+    ("data_folder_missing", lambda d, t: None, ["--data", "/nonexistent/qyb"], ["/nonexistent/qyb", "data folder not found"]),
 ]
 
 
@@ -134,7 +171,8 @@ def test_bad_input_exits_2_with_clear_message_and_writes_nothing(tmp_path, capsy
     assert "Traceback" not in stderr
     for fragment in fragments:
         assert fragment in stderr, f"{fragment!r} not in {stderr!r}"
-    assert not out.exists() and not out.parent.exists()
+    if case != "out_is_a_folder":
+        assert not out.exists() and not out.parent.exists()
 
 
 def test_validate_reports_every_problem_not_just_the_first(tmp_path, capsys, data):
@@ -169,3 +207,22 @@ def test_console_script_exit_status(tmp_path):
                           capture_output=True, text=True)
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr and "2023-13" in proc.stderr
+
+
+def test_what_excel_and_wps_leave_behind_is_accepted(tmp_path, capsys, data):
+    """Trailing blank rows and columns, thousands separators, full-width digits and brackets, dates in the
+    month column, an extra remarks column in the register: all read as the clean file."""
+    base = tmp_path / "base.csv"
+    assert run_cli(capsys, "score", "--month", "2023-03", "--data", data, "--out", base)[0] == 0
+    path = data / "2023-03.csv"
+    text = path.read_text(encoding="utf-8-sig")
+    lines = text.splitlines()
+    header = lines[0].replace("村(社区)名称", "村（社区）名称")
+    body = [ln.replace("2023-03,", "2023/3/1,", 1) for ln in lines[1:]]
+    body[0] = body[0].replace(",635,635,", ",６３５,635,")  # full-width digits
+    path.write_text("\n".join([header + ","] + [b + "," for b in body] + [",,,", ""]), encoding="utf-8")
+    edit_units(data, lambda f: f.assign(备注="", population=f["population"].map(lambda v: f"{int(v):,}")))
+    out = tmp_path / "messy.csv"
+    code, _, err = run_cli(capsys, "score", "--month", "2023-03", "--data", data, "--out", out)
+    assert code == 0, err
+    assert out.read_bytes() == base.read_bytes()

@@ -57,6 +57,8 @@ def test_review_command_writes_the_four_tables(tmp_path, capsys):
     ["movements", "--month", "2023-03", "--baseline", "weekly"],
     ["intervals", "--month", "2023-3"],
     ["review", "--month", "2023-03", "--draws", "many"],
+    ["intervals", "--month", "2023-03", "--draws", "0"],
+    ["movements", "--month", "2022-01"],  # no 2021-01 for the year-on-year baseline
 ])
 def test_analysis_commands_bad_arguments_exit_2(tmp_path, capsys, argv):
     try:
