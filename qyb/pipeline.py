@@ -54,7 +54,8 @@ def impute_block_mean(values: np.ndarray, present: np.ndarray) -> tuple[np.ndarr
         total = np.nansum(np.where(present[..., None], values, np.nan), axis=-2, keepdims=True)
         count = np.sum(~np.isnan(values) & present[..., None], axis=-2, keepdims=True)
         means = total / count
-    return np.where(missing, means, values), missing
+    out = np.where(missing, means, values)
+    return out, missing & ~np.isnan(out)  # a cell no unit could fill is not flagged as imputed
 
 
 def impute(spec: dict, values: np.ndarray, present: np.ndarray,

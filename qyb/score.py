@@ -372,6 +372,8 @@ def _fail_on_unscorable(method: Method, scores: Scores, months: list[str], panel
     value = scores.values[1:][t, u, j]
     if np.isinf(value):
         why = "its value is infinite"
+    elif np.isnan(value):
+        why = "its value is missing and could not be imputed (no unit has a value that month)"
     else:
         why = (f"all units have the same value, and normalise {ind.normalise['method']} gives no score "
                "for that (set 'constant', e.g. 100)")
