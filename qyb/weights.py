@@ -222,8 +222,9 @@ def critic(values, *, ddof: int = 1):
     Edge cases: a constant column has ``σ_j = 0`` and weight 0, and it is left
     out of the other columns' conflict sums (its correlations are undefined;
     ``pymcdm`` returns NaN weights for every column in that case), so adding
-    a constant column leaves the other weights unchanged. All columns constant
-    -> equal weights + warning. Invariant to positive affine transformations
+    a constant column leaves the other weights unchanged. Exactly one
+    non-constant column -> weight 1 for it, 0 for the rest (as std, entropy
+    and pca). All columns constant -> equal weights + warning. Invariant to positive affine transformations
     of a column.
     """
     X, columns = _as_matrix(values)
@@ -233,7 +234,11 @@ def critic(values, *, ddof: int = 1):
     sigma[constant] = 0.0
     live = ~constant
     C = np.zeros(X.shape[1])
-    if live.sum() >= 1:
+    if live.sum() == 1:
+        # one varying indicator: it carries all the information (no conflict sum to form;
+        # 1 - r_jj = 0 would otherwise zero it and fall back to equal weights)
+        C[live] = 1.0
+    elif live.sum() > 1:
         R = np.atleast_2d(np.corrcoef(Z[:, live], rowvar=False))
         C[live] = sigma[live] * (1.0 - R).sum(axis=0)
     return _wrap(_normalise_or_equal(C, "critic"), columns, "critic")

@@ -172,3 +172,35 @@ def test_baselines():
     assert m3b.loc["新市", "exposure_before"] == 75000
     with pytest.raises(ValueError, match="2021-03"):
         baseline_counts(counts, pop, "2022-03", "yoy")
+
+
+def test_verdict_needs_the_interval_to_exclude_one():
+    # review: the minlike binomial p and the Clopper-Pearson interval are not dual; a 显著
+    # verdict whose exact interval contains 1 must become 下降/上升但不显著
+    a = compare_counts(12, 87000, 0, 29000).iloc[0]
+    assert a["p_exact"] == pytest.approx(stats.binomtest(0, 12, 29000 / 116000).pvalue, rel=1e-12)
+    assert a["p_exact"] < 0.05 and a["q_value"] < 0.05  # p unchanged: scipy's minlike p
+    assert a["rr_lower"] == 0 and a["rr_upper"] == pytest.approx(1.0797, abs=1e-3) and a["rr_upper"] > 1
+    assert a["verdict"] == "下降但不显著" and not a["significant"]
+    b = compare_counts(2, 87000, 4, 29000).iloc[0]
+    assert b["rate_ratio"] == pytest.approx(6.0)
+    assert b["p_exact"] == pytest.approx(stats.binomtest(4, 6, 0.25).pvalue, rel=1e-12) and b["p_exact"] < 0.05
+    assert b["rr_lower"] < 1 < b["rr_upper"]
+    assert b["verdict"] == "上升但不显著" and not b["significant"]
+    # when the interval excludes 1 the verdict is still 显著 (equal exposures, 13 -> 0 / 0 -> 13)
+    c = compare_counts([13, 0], [1e4, 1e4], [0, 13], [1e4, 1e4])
+    assert c["verdict"].tolist() == ["显著下降", "显著上升"] and c["significant"].all()
+    assert c.loc[0, "rr_upper"] < 1 < c.loc[1, "rr_lower"]
+    # the rule on its own: q significant but interval containing 1 -> not 显著
+    assert list(verdict(np.array([0.5, 0.5, 2.0, 2.0]), np.array([0.01] * 4),
+                        rr_lower=np.array([0.2, 0.3, 0.9, 1.2]),
+                        rr_upper=np.array([1.2, 0.9, 4.0, 4.0]))) == [
+        "下降但不显著", "显著下降", "上升但不显著", "显著上升"]
+    # every row of a batch: 显著 <=> q < alpha and the interval excludes 1
+    rng = np.random.default_rng(5)
+    x0, x1 = rng.poisson(6, 300), rng.poisson(6, 300)
+    e0 = rng.choice([29000.0, 87000.0], 300)
+    out = compare_counts(x0, e0, x1, 29000.0)
+    sig = out["verdict"].isin(["显著下降", "显著上升"])
+    want = (out["q_value"] < 0.05) & ((out["rr_upper"] < 1) | (out["rr_lower"] > 1))
+    assert (sig == want).all() and (out["significant"] == want).all()

@@ -125,7 +125,8 @@ def test_phe_funnel_points(phe_oracles):
 def test_funnelplotr_poisson_limits(phe_oracles):
     exp = pd.read_csv(phe_oracles / "funnelplotr_expected.csv")
     lim = exp[exp["test"] == "test-poisson_limits.R"]
-    out = funnel_limits(np.array([15.0, 20.0, 30.0]), target=1.0).set_index("expected")
+    # FunnelPlotR's limits are the chi-square ones (qyb's default is Spiegelhalter's quantiles)
+    out = funnel_limits(np.array([15.0, 20.0, 30.0]), target=1.0, limits="chi2").set_index("expected")
     col = {"ll95": "lower_95", "ul95": "upper_95", "ll998": "lower_99_8", "ul998": "upper_99_8"}
     for _, r in lim.iterrows():
         got = out.loc[r["number_seq"], col[r["quantity"]]]
@@ -167,9 +168,10 @@ def test_overdispersion_hand_computed():
 def test_funnel_limits_hand_computed_poisson_quantiles():
     # town rate 8.6 per 10,000; unit of 29,000 -> E = 24.94
     E = 8.6 * 29000 / 10000
-    out = funnel_limits(np.array([E]), target=8.6).iloc[0]
+    out = funnel_limits(np.array([E]), target=8.6, limits="chi2").iloc[0]
     assert out["lower_95"] == pytest.approx(8.6 * stats.chi2.ppf(0.025, 2 * E) / (2 * E))
     assert out["upper_99_8"] == pytest.approx(8.6 * stats.chi2.ppf(0.999, 2 * E + 2) / (2 * E))
+    assert out["method"] == "exact Poisson (chi-square)"
     # the limits bracket the Poisson quantiles of the count
     assert out["lower_95"] * E / 8.6 <= stats.poisson.ppf(0.025, E) + 1
     assert out["upper_95"] * E / 8.6 >= stats.poisson.ppf(0.975, E) - 1
@@ -206,3 +208,109 @@ def test_funnel_rates_flags():
     assert auto.attrs["phi"] > 1 and auto.attrs["adjusted"]
     assert (auto["upper_95"] > plain["upper_95"]).all()
     assert (auto["flag"] != "正常范围").sum() <= (plain["flag"] != "正常范围").sum()
+
+
+# ---------------------------------------------------------------- qyb's default: Spiegelhalter limits, exact flags
+
+def test_poisson_funnel_quantile_hand_computed():
+    # Spiegelhalter (2005) appendix A.1.1: r_p smallest r with F(r) >= p,
+    # alpha = (F(r_p) - p) / (F(r_p) - F(r_p - 1)), limit r_p - alpha; rate limit (r_p - alpha)/E * target
+    E, target = 2.5, 1.7
+    F = lambda r: stats.poisson.cdf(r, E)  # noqa: E731
+    for p in (0.001, 0.025, 0.975, 0.999):
+        r = 0
+        while F(r) < p:
+            r += 1
+        alpha = (F(r) - p) / (F(r) - F(r - 1))
+        assert 0 <= alpha < 1
+        from qyb.stats import poisson_funnel_quantile
+        assert poisson_funnel_quantile(p, np.array([E]))[0] == pytest.approx(r - alpha, rel=1e-12)
+    out = funnel_limits(np.array([E]), target=target).iloc[0]
+    r = stats.poisson.ppf(0.975, E)
+    alpha = (F(r) - 0.975) / (F(r) - F(r - 1))
+    assert out["upper_95"] == pytest.approx((r - alpha) / E * target, rel=1e-12)
+    r = stats.poisson.ppf(0.025, E)  # = 0 at E = 2.5: the interpolated limit is negative -> clipped at 0
+    assert r == 0 and out["lower_95"] == 0.0
+    big = funnel_limits(np.array([40.0]), target=target).iloc[0]
+    r = stats.poisson.ppf(0.025, 40.0)
+    F40 = lambda k: stats.poisson.cdf(k, 40.0)  # noqa: E731
+    assert big["lower_95"] == pytest.approx((r - (F40(r) - 0.025) / (F40(r) - F40(r - 1))) / 40 * target)
+    assert out["method"].startswith("Poisson(E) quantiles, interpolated (Spiegelhalter 2005)")
+    # continuous in E (alpha -> 0 / 1 at the jumps of r_p), narrowing as E grows
+    grid = np.linspace(1.0, 60.0, 5000)
+    f = funnel_limits(grid, limits="spiegelhalter")
+    assert np.nanmax(np.abs(np.diff(f["lower_95"] * grid))) < 0.05
+    assert np.nanmax(np.abs(np.diff(f["upper_95"] * grid))) < 0.05
+    coarse = funnel_limits(np.array([5.0, 50.0, 500.0]))
+    assert (np.diff(coarse["upper_95"]) < 0).all() and (np.diff(coarse["lower_95"]) > 0).all()
+    with pytest.raises(ValueError):
+        funnel_limits(np.array([5.0]), limits="normal")
+
+
+def test_funnel_flags_are_the_exact_poisson_test():
+    # a grid of counts x expected counts: flags agree with scipy's Poisson cdf / sf
+    E_grid = np.array([0.5, 1.0, 2.0, 3.0, 4.08, 5.0, 8.0, 12.0, 20.0, 35.0])
+    x_grid = np.arange(0, 60)
+    E, x = (a.ravel() for a in np.meshgrid(E_grid, x_grid))
+    target, per = 1.5, 10000
+    out = funnel_rates(x, E / target * per, per=per, target=target, adjust=False)
+    np.testing.assert_allclose(out["expected"], E, rtol=1e-12)
+    p_lo, p_hi = stats.poisson.cdf(x, E), stats.poisson.sf(x - 1, E)
+    np.testing.assert_allclose(out["p_low"], p_lo, rtol=1e-12)
+    np.testing.assert_allclose(out["p_high"], p_hi, rtol=1e-12)
+    want = np.select([p_lo < 0.001, p_hi < 0.001, p_lo < 0.025, p_hi < 0.025],
+                     ["显著偏低 (99.8%)", "显著偏高 (99.8%)", "偏低 (95%)", "偏高 (95%)"], default="正常范围")
+    assert (out["flag"].to_numpy() == want).all()
+    # the low flag is the same as "below the drawn lower limit"
+    for tag, a in (("95", 0.025), ("99_8", 0.001)):
+        assert ((out["rate"] < out[f"lower_{tag}"]).to_numpy() == (p_lo < a)).all()
+        # above the upper limit includes every exact-significant high count (plus x = r_p)
+        assert ((out["rate"] > out[f"upper_{tag}"]).to_numpy() >= (p_hi < a)).all()
+    assert "exact Poisson test" in out.attrs["flag_rule"]
+
+
+@pytest.mark.parametrize("E", [2.0, 3.0, 5.0, 20.0])
+def test_funnel_false_flag_rate_at_most_nominal(E):
+    # in-control units (X ~ Poisson(E) exactly at the target): each side flags at most a
+    rng = np.random.default_rng(int(E * 1000))
+    n = 100_000
+    x = rng.poisson(E, n).astype(float)
+    target, per = 1.4, 10000
+    out = funnel_rates(x, np.full(n, E / target * per), per=per, target=target, adjust=False)
+    flag = out["flag"].to_numpy()
+    for a, lo_labels, hi_labels in ((0.025, ("偏低 (95%)", "显著偏低 (99.8%)"), ("偏高 (95%)", "显著偏高 (99.8%)")),
+                                    (0.001, ("显著偏低 (99.8%)",), ("显著偏高 (99.8%)",))):
+        low = np.isin(flag, lo_labels).mean()
+        high = np.isin(flag, hi_labels).mean()
+        # the exact false-flag probabilities are <= a, and the simulation agrees with them
+        k_lo = stats.poisson.ppf(a, E)  # smallest k with F(k) >= a: counts below k are flagged
+        exact_lo = stats.poisson.cdf(k_lo - 1, E)
+        k_hi = stats.poisson.isf(a, E)  # counts x with P(X >= x) < a are x >= k_hi + 1
+        exact_hi = stats.poisson.sf(k_hi, E)
+        assert exact_lo <= a and exact_hi <= a
+        se = np.sqrt(a * (1 - a) / n)
+        assert low <= a + 2 * se and high <= a + 2 * se, (E, a, low, high)
+        assert low == pytest.approx(exact_lo, abs=5 * se) and high == pytest.approx(exact_hi, abs=5 * se)
+    # the chi-square limits of the old default flag far more than 2.5% on the low side at small E
+    if E <= 3:
+        chi = funnel_rates(x, np.full(n, E / target * per), per=per, target=target, adjust=False, limits="chi2")
+        low_chi = np.isin(chi["flag"].to_numpy(), ("偏低 (95%)", "显著偏低 (99.8%)")).mean()
+        assert low_chi == pytest.approx(np.exp(-E), abs=0.005) and low_chi > 0.04
+
+
+def test_sample_march_2023_fraud_funnel_flags():
+    from qyb.movements import funnel_frame, load_movement_panel
+
+    units, grid = funnel_frame(load_movement_panel("2023-03"), "2023-03", "fraud_alerts")
+    u = units.set_index("unit_id")
+    assert not units.attrs["adjusted"] and units.attrs["limits"] == "spiegelhalter"
+    yn = u.loc["XL01"]
+    assert yn["count"] == 0 and yn["expected"] == pytest.approx(4.08, abs=0.01)
+    assert yn["p_low"] == pytest.approx(np.exp(-yn["expected"]), rel=1e-12)
+    assert 0.001 < yn["p_low"] < 0.025 and yn["p_low"] == pytest.approx(0.017, abs=0.001)
+    assert yn["flag"] == "偏低 (95%)"  # was 显著偏低 (99.8%) with the chi-square limits
+    for uid in ("DS02", "DS08"):  # 裕民, 东城: 1 alert at E ~ 4.4-4.7
+        assert u.loc[uid, "count"] == 1 and 4.3 < u.loc[uid, "expected"] < 4.7
+        assert u.loc[uid, "flag"] == "正常范围"
+    assert (grid["method"] == units["method"].iloc[0]).all()
+    assert units["method"].iloc[0].startswith("Poisson(E) quantiles")

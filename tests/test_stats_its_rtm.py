@@ -5,6 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import statsmodels.api as sm
+from scipy import stats
 
 from qyb.stats import RTM_NOTES, its_poisson, rtm_flags
 
@@ -44,11 +45,22 @@ def test_its_matches_statsmodels_directly():
     t = np.arange(len(y), dtype=float)
     step = (t >= 13).astype(float)
     X = np.column_stack([np.ones_like(t), t, step, (t - 13) * step])
-    ref = sm.GLM(y.to_numpy(), X, family=sm.families.Poisson(), offset=np.log(pop.to_numpy())).fit(scale="X2")
+    ref = sm.GLM(y.to_numpy(), X, family=sm.families.Poisson(), offset=np.log(pop.to_numpy())).fit(
+        scale="X2", use_t=True)
     assert r.level_change == pytest.approx(np.exp(ref.params[2]), rel=1e-10)
     assert r.slope_change == pytest.approx(np.exp(ref.params[3]), rel=1e-10)
     ci = ref.conf_int()
-    assert r.confidence_interval("level_change") == pytest.approx((np.exp(ci[2, 0]), np.exp(ci[2, 1])), rel=1e-10)
+    for k, term in ((1, "pre_slope"), (2, "level_change"), (3, "slope_change")):
+        assert r.confidence_interval(term) == pytest.approx((np.exp(ci[k, 0]), np.exp(ci[k, 1])), rel=1e-10)
+        assert r.table.loc[term, "pvalue"] == pytest.approx(ref.pvalues[k], rel=1e-10)
+    # by hand: t quantile with the residual df (n - 4), not the normal one
+    df = len(y) - 4
+    half = stats.t.ppf(0.975, df) * ref.bse[2]
+    assert r.confidence_interval("level_change") == pytest.approx(
+        (np.exp(ref.params[2] - half), np.exp(ref.params[2] + half)), rel=1e-10)
+    z_ci = sm.GLM(y.to_numpy(), X, family=sm.families.Poisson(), offset=np.log(pop.to_numpy())).fit(
+        scale="X2").conf_int()
+    assert np.exp(z_ci[2, 1]) < r.confidence_interval("level_change")[1]  # t is wider than z
     # quasi-Poisson scale = Pearson chi2 / df
     mu = ref.fittedvalues
     assert r.scale == pytest.approx(np.sum((y.to_numpy() - mu) ** 2 / mu) / (len(y) - 4), rel=1e-10)
@@ -71,6 +83,37 @@ def test_its_fitted_and_counterfactual():
     assert {"pre_slope", "level_change", "slope_change"} == set(r.table.index)
     with pytest.raises(ValueError):
         its_poisson(y.iloc[:12], pop.iloc[:12])
+
+
+def test_its_slope_change_needs_three_post_months():
+    # review: with 2 months from the intervention on, step + time_since fit them exactly and the
+    # "slope change" is just the last month's ratio; now the slope change is NaN with a note
+    y, pop = _simulate(11, level=0.8, overdisp=40)
+    cut = MONTHS.get_loc(pd.Period("2023-02", "M")) + 2
+    y2, p2 = y.iloc[:cut], pop.iloc[:cut]
+    r = its_poisson(y2, p2)
+    assert np.isnan(r.slope_change) and r.note and "3" in r.note
+    row = r.table.loc["slope_change"]
+    assert np.isnan(row["estimate"]) and np.isnan(row["lower"]) and np.isnan(row["upper"]) and np.isnan(row["pvalue"])
+    assert row["note"] == r.note and (r.table.loc[["pre_slope", "level_change"], "note"] == "").all()
+    assert np.isnan(r.confidence_interval("slope_change")[0])
+    # the level change comes from a level-change-only model (statsmodels, t with residual df)
+    t = np.arange(cut, dtype=float)
+    step = (t >= 13).astype(float)
+    X = np.column_stack([np.ones_like(t), t, step])
+    ref = sm.GLM(y2.to_numpy(), X, family=sm.families.Poisson(), offset=np.log(p2.to_numpy())).fit(
+        scale="X2", use_t=True)
+    assert r.level_change == pytest.approx(np.exp(ref.params[2]), rel=1e-10)
+    ci = ref.conf_int()
+    assert r.confidence_interval("level_change") == pytest.approx((np.exp(ci[2, 0]), np.exp(ci[2, 1])), rel=1e-10)
+    assert r.scale == pytest.approx(ref.pearson_chi2 / (cut - 3), rel=1e-10)
+    assert np.isfinite(r.fitted["counterfactual"]).all()
+    # 3 post months: the slope change is estimated again, no note
+    r3 = its_poisson(y.iloc[:cut + 1], pop.iloc[:cut + 1])
+    assert np.isfinite(r3.slope_change) and r3.note == "" and (r3.table["note"] == "").all()
+    # 1 post month is still too few for anything
+    with pytest.raises(ValueError):
+        its_poisson(y.iloc[:cut - 1], pop.iloc[:cut - 1])
 
 
 # ---------------------------------------------------------------- regression to the mean

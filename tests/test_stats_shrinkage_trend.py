@@ -118,3 +118,22 @@ def _perm_with_inversions(n, c):
         c -= k
     items = list(range(n))
     return np.array([items.pop(k) for k in code])
+
+
+def test_trend_constant_series_with_tied_x_does_not_crash():
+    # review: a constant series with tied x made the tie-corrected variance negative and the
+    # whole batch failed with IndexError; now the variance is clipped to 0 and p is NaN
+    x = np.array([0.0, 1, 1, 2, 3])
+    Y = np.array([[1.0, 2, 3, 4, 5], [3.0, 3, 3, 3, 3], [2.0, 1, 4, 3, 6]])
+    res = trend(Y, x)
+    assert np.isnan(res["pvalue"].iloc[1]) and np.isnan(res["tau"].iloc[1])
+    assert res["slope"].iloc[1] == 0 and res["slope_lower"].iloc[1] == 0 and res["slope_upper"].iloc[1] == 0
+    # the other series in the batch are unaffected and still match scipy
+    for k in (0, 2):
+        ts = stats.theilslopes(Y[k], x)
+        assert res["slope"].iloc[k] == pytest.approx(ts.slope)
+        assert res["slope_lower"].iloc[k] == pytest.approx(ts.low_slope)
+        assert res["slope_upper"].iloc[k] == pytest.approx(ts.high_slope)
+        assert res["pvalue"].iloc[k] == pytest.approx(stats.kendalltau(x, Y[k]).pvalue)
+    one = trend(np.full(6, 2.0), np.array([0.0, 0, 1, 2, 3, 3]))
+    assert np.isnan(one["pvalue"]) and one["slope"] == 0

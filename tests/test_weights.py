@@ -266,3 +266,20 @@ def test_pca_constant_columns():
     pd.testing.assert_series_equal(w[list("abc")], W.pca(X))
     with pytest.warns(UserWarning, match="equal weights"):
         np.testing.assert_allclose(W.pca(np.ones((5, 2))), [0.5, 0.5])
+
+
+def test_critic_one_varying_column_gets_all_the_weight():
+    # review: with one non-constant column CRITIC fell back to equal weights with the
+    # "every indicator is constant" warning; it must give [1, 0, 0] like std / entropy / pca
+    import warnings
+
+    X = np.c_[np.arange(5.0), np.ones(5), 2 * np.ones(5)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        w = W.critic(X)
+        others = [W.std(X), W.entropy(X), W.pca(X)]
+    np.testing.assert_allclose(w, [1.0, 0.0, 0.0])
+    for o in others:
+        np.testing.assert_allclose(o, [1.0, 0.0, 0.0])
+    df = pd.DataFrame(X, columns=["a", "b", "c"])
+    assert W.critic(df).to_dict() == {"a": 1.0, "b": 0.0, "c": 0.0}

@@ -7,8 +7,9 @@ its method.  Modules:
   ``poisson_ci``, ``wilson_ci``, ``rate_ci``, ``proportion_ci``.
 * :mod:`qyb.stats.compare` -- two-period comparison: rate ratio with exact conditional
   interval, conditional binomial and E-test p-values, BH q-values, Chinese verdicts, baselines.
-* :mod:`qyb.stats.funnel` -- funnel limits (exact Poisson, Wilson), overdispersion
-  (Spiegelhalter 2005), per-unit flags; PHEindicatormethods / FunnelPlotR re-implementations.
+* :mod:`qyb.stats.funnel` -- funnel limits (Spiegelhalter's interpolated Poisson quantiles by
+  default; chi-square as FunnelPlotR), overdispersion (Spiegelhalter 2005), per-unit flags by an
+  exact Poisson test; PHEindicatormethods / FunnelPlotR re-implementations.
 * :mod:`qyb.stats.shrinkage` -- empirical-Bayes (Poisson-gamma) shrunken rates.
 * :mod:`qyb.stats.trend` -- Theil-Sen slope and Mann-Kendall test, many series at once.
 * :mod:`qyb.stats.control` -- u-chart, Laney u', special-cause rules.
@@ -46,6 +47,7 @@ from .compare import (
 from .funnel import (
     FUNNEL_FLAGS,
     FUNNEL_LEVELS,
+    FUNNEL_LIMIT_METHODS,
     OverdispersionResult,
     funnel_limits,
     funnel_rates,
@@ -55,6 +57,7 @@ from .funnel import (
     phe_funnel_points,
     phe_funnel_significance,
     phe_poisson_funnel,
+    poisson_funnel_quantile,
     r_signif_ceiling,
     r_signif_floor,
     wilson_funnel_limits,
@@ -63,4 +66,4 @@ from .shrinkage import EB_METHOD, eb_rates
 from .trend import MANN_KENDALL, THEIL_SEN, kendall_exact_pvalue, trend
 from .control import LANEY_U, U_CHART, special_cause_rules, u_chart
 from .rtm import RTM_NOTES, rtm_flags
-from .its import DEFAULT_INTERVENTION, ITSResult, its_poisson
+from .its import DEFAULT_INTERVENTION, MIN_POST_SLOPE, ITSResult, its_poisson

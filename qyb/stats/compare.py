@@ -200,12 +200,18 @@ def bh_qvalues(p, groups=None):
     return out
 
 
-def verdict(rate_ratio, q, alpha: float = 0.05, band=DEFAULT_BAND):
+def verdict(rate_ratio, q, alpha: float = 0.05, band=DEFAULT_BAND, rr_lower=None, rr_upper=None):
     """Chinese verdict for each movement (vectorised).
 
     Rule (documented for readers of the report):
 
-    * significant when q < alpha (q is the BH q-value; with one unit q equals p);
+    * significant when q < alpha (q is the BH q-value; with one unit q equals p) **and**,
+      when the rate-ratio interval is given (``rr_lower``, ``rr_upper``; :func:`compare_counts`
+      always passes its exact interval), the interval excludes 1 on the side of the change:
+      显著下降 needs rate ratio < 1 and rr_upper < 1, 显著上升 needs rate ratio > 1 and
+      rr_lower > 1.  The minlike binomial p and the Clopper-Pearson interval are not dual
+      (e.g. 12 -> 0 events with a third of the exposure: p = 0.046 but interval 0 -- 1.08),
+      and a verdict must never call "significant" a change whose interval contains no change;
     * 显著下降 / 显著上升: significant, direction from the rate ratio (< 1 falls, > 1 rises);
     * otherwise 基本持平 when band[0] <= rate ratio <= band[1] (default 0.9 -- 1.1, i.e. a
       change of at most 10%) or when the ratio is undefined (no events in either period);
@@ -217,13 +223,18 @@ def verdict(rate_ratio, q, alpha: float = 0.05, band=DEFAULT_BAND):
     """
     rr = as_float_array(rate_ratio)
     qq = as_float_array(q)
-    rr, qq = np.broadcast_arrays(rr, qq)
+    lo_ci = np.full(np.shape(rr), -np.inf) if rr_lower is None else as_float_array(rr_lower)
+    hi_ci = np.full(np.shape(rr), np.inf) if rr_upper is None else as_float_array(rr_upper)
+    rr, qq, lo_ci, hi_ci = np.broadcast_arrays(rr, qq, lo_ci, hi_ci)
     lo, hi = band
     sig = qq < alpha
+    with np.errstate(invalid="ignore"):
+        fall = sig & (rr < 1) & ((hi_ci < 1) if rr_upper is not None else True)
+        rise = sig & (rr > 1) & ((lo_ci > 1) if rr_lower is not None else True)
     out = np.select(
         [
-            sig & (rr < 1),
-            sig & (rr > 1),
+            fall,
+            rise,
             np.isnan(rr) | ((rr >= lo) & (rr <= hi)),
             rr < lo,
             rr > hi,
@@ -263,7 +274,11 @@ def compare_counts(
     * p_etest: E-test (Krishnamoorthy & Thomson 2004) as ``scipy.stats.poisson_means_test``.
     * q_value: Benjamini-Hochberg across the rows (within ``groups`` if given) of
       ``p_exact`` (``q_from="exact"``, default) or ``p_etest`` (``q_from="etest"``).
-    * verdict: see :func:`verdict` (q < alpha, band for 基本持平).
+    * significant: q < alpha and the exact rate-ratio interval (at ``level``) excludes 1;
+      verdict: see :func:`verdict` (显著 needs both; band for 基本持平).  ``p_exact`` is
+      scipy's minlike p, which is not dual to the Clopper-Pearson interval, so q < alpha
+      alone can disagree with the interval (e.g. ``compare_counts(12, 87000, 0, 29000)``:
+      p = 0.046, interval 0 -- 1.08 -> 下降但不显著).
 
     Columns: count_before, exposure_before, count_now, exposure_now, rate_before, rate_now
     (per ``per``), rate_ratio, rr_lower, rr_upper, level, method, p_etest, p_exact, q_value,
@@ -313,11 +328,12 @@ def compare_counts(
             "p_etest": p_etest,
             "p_exact": p_exact,
             "q_value": np.asarray(q, dtype=float),
-            "significant": np.asarray(q, dtype=float) < alpha,
         },
         index=idx,
     )
-    out["verdict"] = verdict(out["rate_ratio"].to_numpy(), out["q_value"].to_numpy(), alpha=alpha, band=band)
+    out["verdict"] = verdict(out["rate_ratio"].to_numpy(), out["q_value"].to_numpy(), alpha=alpha, band=band,
+                             rr_lower=out["rr_lower"].to_numpy(), rr_upper=out["rr_upper"].to_numpy())
+    out.insert(out.columns.get_loc("verdict"), "significant", out["verdict"].isin(["显著下降", "显著上升"]).to_numpy())
     return out
 
 

@@ -4,7 +4,12 @@ Two families of functions:
 
 * the project-facing ones -- :func:`funnel_limits` (limits over a range of expected
   counts or populations) and :func:`funnel_rates` (one row per unit: rate, z-score, limits at
-  the unit's population, overdispersion-adjusted limits, significance flag in Chinese);
+  the unit's population, overdispersion-adjusted limits, significance flag in Chinese).
+  qyb's default limits are Spiegelhalter's (2005, Stat Med 24:1185, appendix A.1.1)
+  interpolated quantiles of Poisson(E), and the default flags an exact Poisson test of each
+  count against its E; the chi-square limits of FunnelPlotR (``limits="chi2"``) -- an exact
+  *confidence interval* around a count of E, too narrow at small E (a nominal 2.5% low side
+  flags 5% of in-control units at E = 3 and 13.5% at E = 2) -- are kept for parity;
 * exact re-implementations of PHEindicatormethods v2.1.0 (``calculate_funnel_limits``,
   ``assign_funnel_significance``, ``calculate_funnel_points``; R/Funnels.R, R/utils.R) and of
   FunnelPlotR v0.6.0's overdispersion (R/od_adjustment.R), whose published numbers the tests
@@ -29,7 +34,9 @@ from .intervals import BYAR, EXACT_POISSON, WILSON, _poisson_limits
 __all__ = [
     "FUNNEL_LEVELS",
     "FUNNEL_FLAGS",
+    "FUNNEL_LIMIT_METHODS",
     "funnel_limits",
+    "poisson_funnel_quantile",
     "funnel_rates",
     "overdispersion",
     "OverdispersionResult",
@@ -48,6 +55,9 @@ FUNNEL_LEVELS = (0.95, 0.998)
 #: per-unit flags (Chinese labels), from far below to far above the target
 FUNNEL_FLAGS = ("显著偏低 (99.8%)", "偏低 (95%)", "正常范围", "偏高 (95%)", "显著偏高 (99.8%)")
 POISSON_FUNNEL = "exact Poisson (chi-square)"
+SPIEGELHALTER_FUNNEL = "Poisson(E) quantiles, interpolated (Spiegelhalter 2005); flags: exact Poisson test"
+#: names of the unadjusted limit methods: qyb's default first
+FUNNEL_LIMIT_METHODS = ("spiegelhalter", "chi2")
 POISSON_FUNNEL_OD = "exact Poisson, overdispersion-adjusted (Spiegelhalter 2005, additive tau^2)"
 
 
@@ -149,13 +159,52 @@ def overdispersion(observed, expected, method: str = "CQC", trim: float = 0.1, s
 
 # ============================================================================ project-facing
 
-def funnel_limits(expected, target: float = 1.0, levels=FUNNEL_LEVELS, tau2: float = 0.0, method: str = "CQC"):
+def poisson_funnel_quantile(p, expected):
+    """Spiegelhalter's interpolated p-quantile of Poisson(E), as a count (element-wise).
+
+    Spiegelhalter (2005) Stat Med 24:1185, appendix A.1.1: for a discrete Y with CDF F, let
+    r_p = the smallest r with F(r) >= p (``scipy.stats.poisson.ppf(p, E)``) and
+    alpha = (F(r_p) - p) / (F(r_p) - F(r_p - 1)); the control limit is r_p - alpha (a linear
+    interpolation of F between r_p - 1 and r_p, so the limit moves smoothly with E).  On the
+    indicator scale divide by the exposure: for a rate with target theta and exposure rho
+    (E = theta rho), y_p = (r_p - alpha) / rho = (r_p - alpha) / E * theta.  0 <= alpha < 1.
+    E <= 0 or NaN gives NaN.
+    """
+    E = as_float_array(expected)
+    p = np.broadcast_to(np.asarray(p, dtype=float), E.shape)
+    out = np.full(np.broadcast(E, p).shape, np.nan)
+    ok = np.isfinite(E) & (E > 0)
+    if ok.any():
+        Eo, po = E[ok], p[ok]
+        y = _st.poisson.ppf(po, Eo)
+        Fy = _st.poisson.cdf(y, Eo)
+        Fy1 = _st.poisson.cdf(y - 1.0, Eo)
+        alpha = (Fy - po) / (Fy - Fy1)
+        out[ok] = y - alpha
+    return out
+
+
+def funnel_limits(expected, target: float = 1.0, levels=FUNNEL_LEVELS, tau2: float = 0.0, method: str = "CQC",
+                  limits: str = "spiegelhalter"):
     """Funnel limits for a ratio O/E (or a rate, with ``target`` = the town rate) at expected counts E.
 
-    Unadjusted (tau2 = 0): lower = target * chi2.ppf(a/2, 2E) / (2E),
-    upper = target * chi2.ppf(1 - a/2, 2E + 2) / (2E) -- the exact Poisson limits with E
-    treated as a continuous count (FunnelPlotR ``calculate_limits``, data_type "SR";
-    Spiegelhalter 2005).  With tau2 > 0 (overdispersion, additive random effect):
+    Unadjusted (tau2 = 0), ``limits``:
+
+    * ``"spiegelhalter"`` (qyb's default): quantiles of the count's null distribution
+      Poisson(E), interpolated (:func:`poisson_funnel_quantile`; Spiegelhalter 2005 Stat Med
+      24:1185, appendix A.1.1): lower = target * (r_p - alpha) / E at p = a/2, upper the same
+      at p = 1 - a/2; the lower limit is clipped at 0 (at small E no count can be low).
+      A count x lies below the lower limit exactly when P(X <= x | E) < a/2 (the exact test
+      :func:`funnel_rates` flags by).  On the upper side the interpolated limit lies in
+      (r_p - 1, r_p], so a count of exactly r_p plots just above it although
+      P(X >= r_p | E) >= a/2: the exact test, not the drawn line, decides the flag.
+    * ``"chi2"`` (FunnelPlotR ``calculate_limits``, data_type "SR"; PHE with exact
+      quantiles): lower = target * chi2.ppf(a/2, 2E) / (2E), upper = target *
+      chi2.ppf(1 - a/2, 2E + 2) / (2E) -- the exact Poisson *confidence interval* around a
+      count of E, not the quantiles of Poisson(E); at small E it flags in-control units far
+      more often than nominal (low side at 2.5%: 5% at E = 3, 13.5% at E = 2).
+
+    With tau2 > 0 (overdispersion, additive random effect; whatever ``limits``):
     CQC: target * (1 -/+ z sqrt(1/(4E) + tau2))^2 (lower clipped at 0);
     SHMI: target * exp(-/+ z sqrt(1/E + tau2)); z = Phi^-1(1 - a/2) (FunnelPlotR funnel_plot.R).
     For a rate per ``per`` at population P: E = target_rate * P / per.
@@ -163,6 +212,8 @@ def funnel_limits(expected, target: float = 1.0, levels=FUNNEL_LEVELS, tau2: flo
     Returns a DataFrame with ``expected``, ``target`` and ``lower_<tag>``/``upper_<tag>`` per
     level (tag: 95, 99_8), and ``method``.
     """
+    if limits not in FUNNEL_LIMIT_METHODS:
+        raise ValueError(f"limits must be one of {FUNNEL_LIMIT_METHODS}, got {limits!r}")
     E = as_float_array(expected)
     out = {"expected": E, "target": float(target)}
     for lv in levels:
@@ -181,13 +232,20 @@ def funnel_limits(expected, target: float = 1.0, levels=FUNNEL_LEVELS, tau2: flo
                     lo, hi = np.exp(-half), np.exp(half)
                 else:
                     raise ValueError("method must be 'CQC' or 'SHMI'")
+        elif limits == "spiegelhalter":
+            with np.errstate(divide="ignore", invalid="ignore"):
+                lo = np.maximum(poisson_funnel_quantile(a / 2.0, E), 0.0) / E
+                hi = poisson_funnel_quantile(1.0 - a / 2.0, E) / E
         else:
             with np.errstate(divide="ignore", invalid="ignore"):
                 lo = _st.chi2.ppf(a / 2.0, 2.0 * E) / (2.0 * E)
                 hi = _st.chi2.ppf(1.0 - a / 2.0, 2.0 * E + 2.0) / (2.0 * E)
         out[f"lower_{tag}"] = target * lo
         out[f"upper_{tag}"] = target * hi
-    out["method"] = POISSON_FUNNEL_OD if (tau2 and tau2 > 0) else POISSON_FUNNEL
+    if tau2 and tau2 > 0:
+        out["method"] = POISSON_FUNNEL_OD
+    else:
+        out["method"] = SPIEGELHALTER_FUNNEL if limits == "spiegelhalter" else POISSON_FUNNEL
     return pd.DataFrame(out, index=index_of(expected))
 
 
@@ -200,17 +258,33 @@ def funnel_rates(
     adjust="auto",
     method: str = "CQC",
     trim: float = 0.1,
+    limits: str = "spiegelhalter",
 ) -> pd.DataFrame:
     """One row per unit for a funnel plot of rates per ``per`` population.
 
     target rate = sum(count) / sum(population) * per unless given; expected E = target *
     population / per; ratio O/E; z (CQC: 2(sqrt O - sqrt E), Spiegelhalter 2005);
-    limits from :func:`funnel_limits` at each unit's E (on the rate scale);
-    overdispersion from :func:`overdispersion`.  ``adjust``: False (plain Poisson limits),
-    True (always use the tau2-adjusted limits), "auto" (adjusted when the dispersion test
-    P(chi2_{n-1} >= n phi) < 0.05).  ``flag`` (Chinese) compares the rate with the limits
-    in use: 显著偏低/偏高 (outside 99.8%), 偏低/偏高 (outside 95%), 正常范围.
-    Attributes ``.attrs["phi"]``, ``["tau2"]``, ``["adjusted"]``, ``["target"]`` hold the summary.
+    limits from :func:`funnel_limits` at each unit's E (on the rate scale; ``limits``
+    "spiegelhalter" (default) or "chi2", see there); overdispersion from
+    :func:`overdispersion`.  ``adjust``: False (plain Poisson limits), True (always use the
+    tau2-adjusted limits), "auto" (adjusted when the dispersion test
+    P(chi2_{n-1} >= n phi) < 0.05).
+
+    ``p_low`` = P(X <= x | E) and ``p_high`` = P(X >= x | E), X ~ Poisson(E), the exact
+    one-sided tail probabilities of the count.  ``flag`` (Chinese), for a level L
+    (95%, 99.8%) and a = (1 - L)/2:
+
+    * default (``limits="spiegelhalter"``, not adjusted): the exact test -- 偏低 / 显著偏低
+      when p_low < a, 偏高 / 显著偏高 when p_high < a, else 正常范围.  Under the null no side
+      flags more than a of in-control units at any E (the false-flag rate is at most
+      nominal).  The low flag agrees with "rate below the lower limit"; a unit plotted just
+      above the interpolated upper limit at a count of exactly r_p is not flagged (see
+      :func:`funnel_limits`);
+    * adjusted for overdispersion, or ``limits="chi2"`` (FunnelPlotR-style): the rate
+      against the limits in use (strictly outside), as FunnelPlotR does.
+
+    Attributes ``.attrs["phi"]``, ``["tau2"]``, ``["adjusted"]``, ``["target"]``,
+    ``["flag_rule"]`` hold the summary.
     """
     x = as_float_array(count).ravel()
     P = as_float_array(population).ravel()
@@ -220,7 +294,8 @@ def funnel_rates(
     E = target * P / per
     od = overdispersion(x, E, method=method, trim=trim)
     use_adj = bool(adjust is True or (adjust == "auto" and od.overdispersed))
-    lim = funnel_limits(E, target=target, levels=levels, tau2=od.tau2 if use_adj else 0.0, method=method)
+    lim = funnel_limits(E, target=target, levels=levels, tau2=od.tau2 if use_adj else 0.0, method=method,
+                        limits=limits)
     with np.errstate(divide="ignore", invalid="ignore"):
         rate = x / P * per
     out = pd.DataFrame(
@@ -240,19 +315,34 @@ def funnel_rates(
         if c.startswith(("lower_", "upper_")):
             out[c] = lim[c].to_numpy()
     out["method"] = lim["method"].to_numpy()
+    with np.errstate(invalid="ignore"):
+        p_low = np.where(E > 0, _st.poisson.cdf(x, E), np.nan)
+        p_high = np.where(E > 0, _st.poisson.sf(x - 1.0, E), np.nan)
+    out["p_low"] = p_low
+    out["p_high"] = p_high
+    exact = limits == "spiegelhalter" and not use_adj
     flag = np.full(x.shape, "正常范围", dtype=object)
     # widest level last so it overrides
-    for lv in levels_sorted:
-        tag = _tag(lv)
-        wide = lv >= 0.998
-        lo_lab = "显著偏低 (99.8%)" if wide else f"偏低 ({tag.replace('_', '.')}%)"
-        hi_lab = "显著偏高 (99.8%)" if wide else f"偏高 ({tag.replace('_', '.')}%)"
-        flag = np.where(rate < out[f"lower_{tag}"].to_numpy(), lo_lab, flag)
-        flag = np.where(rate > out[f"upper_{tag}"].to_numpy(), hi_lab, flag)
-    flag = np.where(np.isnan(rate), None, flag)
+    with np.errstate(invalid="ignore"):
+        for lv in levels_sorted:
+            tag = _tag(lv)
+            wide = lv >= 0.998
+            lo_lab = "显著偏低 (99.8%)" if wide else f"偏低 ({tag.replace('_', '.')}%)"
+            hi_lab = "显著偏高 (99.8%)" if wide else f"偏高 ({tag.replace('_', '.')}%)"
+            if exact:
+                a = (1.0 - lv) / 2.0
+                low, high = p_low < a, p_high < a
+            else:
+                low = rate < out[f"lower_{tag}"].to_numpy()
+                high = rate > out[f"upper_{tag}"].to_numpy()
+            flag = np.where(low, lo_lab, flag)
+            flag = np.where(high, hi_lab, flag)
+    flag = np.where(np.isnan(rate) | np.isnan(E), None, flag)
     out["flag"] = flag
+    rule = ("exact Poisson test of the count against E (P(X <= x) or P(X >= x) < (1 - level)/2)" if exact
+            else "rate strictly outside the limits in use")
     out.attrs.update({"phi": od.phi, "tau2": od.tau2, "adjusted": use_adj, "target": target,
-                      "dispersion_pvalue": od.pvalue, "per": per})
+                      "dispersion_pvalue": od.pvalue, "per": per, "limits": limits, "flag_rule": rule})
     return out
 
 

@@ -73,7 +73,9 @@ def trend(y, x=None, level: float = 0.95) -> pd.DataFrame:
 
     ``y``: 1-D (one series) or 2-D (series x time), a DataFrame's rows being series; ``x``:
     time points (default 0, 1, ...; months since start), shared by all series.  A series with
-    any NaN gives NaN.  Returns a DataFrame, one row per series: slope, slope_lower,
+    any NaN gives NaN; a constant series (every y tied) has no Mann-Kendall test: tau and p
+    are NaN, and a negative tie-corrected variance (constant y with tied x) is clipped to 0
+    (Theil-Sen interval = the slope).  Returns a DataFrame, one row per series: slope, slope_lower,
     slope_upper, intercept, tau, pvalue, n, level, method.
     """
     index = y.index if isinstance(y, pd.DataFrame) else None
@@ -102,6 +104,9 @@ def trend(y, x=None, level: float = 0.95) -> pd.DataFrame:
     _, _, y1 = _tie_sums(Y)
     _, _, x1 = _tie_sums(X[None, :])
     sigsq = (T * (T - 1) * (2 * T + 5) - x1[0] - y1) / 18.0
+    # a constant series with tied x makes the tie-corrected variance negative: clip to 0
+    # (the interval collapses to the median slope; the p-value is NaN below)
+    sigsq = np.maximum(sigsq, 0.0)
     sigma = np.sqrt(sigsq)
     Ru = np.minimum(np.round((nt - z * sigma) / 2.0).astype(int), nt - 1)
     Rl = np.maximum(np.round((nt + z * sigma) / 2.0).astype(int) - 1, 0)
@@ -122,8 +127,9 @@ def trend(y, x=None, level: float = 0.95) -> pd.DataFrame:
     exact = (xtie == 0) & (ytie == 0) & ((T <= 33) | (np.minimum(dis, tot - dis) <= 1))
     m = T * (T - 1.0)
     var = (m * (2 * T + 5) - x1 - y1) / 18.0 + (2 * xtie * ytie) / m + x0 * y0 / (9 * m * (T - 2))
+    var = np.maximum(var, 0.0)
     with np.errstate(divide="ignore", invalid="ignore"):
-        p_asym = 2.0 * _st.norm.sf(np.abs(S / np.sqrt(var)))
+        p_asym = np.where(var > 0, 2.0 * _st.norm.sf(np.abs(S / np.sqrt(var))), np.nan)
     p = np.where(exact, kendall_exact_pvalue(T, tot - dis) if exact.any() else np.nan, p_asym)
     p = np.where(ytie == tot, np.nan, p)
     tau = np.where(ytie == tot, np.nan, tau)
