@@ -99,7 +99,8 @@ def movements_table(panel: Panel, month: str, indicator: str = "fraud_alerts", b
     rate_ratio = (x1/E1)/(x0/E0), exact conditional CI (Clopper-Pearson on x1 | n ~
     Bin(n, E1/(E0+E1)); Breslow & Day 1987), p_exact (scipy.stats.binomtest), p_etest
     (Krishnamoorthy & Thomson 2004; scipy.stats.poisson_means_test), q_value
-    (Benjamini-Hochberg 1995 across the units), verdict (q < alpha: 显著下降/上升; else
+    (Benjamini-Hochberg 1995 across the units), verdict (q < alpha and the interval excludes 1:
+    显著下降/上升; else
     ratio in 0.9-1.1: 基本持平; else 下降/上升但不显著). RTM flag from
     :func:`qyb.stats.rtm_flags` (a movement back toward the unit's own 12-month mean
     after an extreme before period; Barnett et al. 2005). Columns: :data:`MOVEMENT_COLUMNS`.

@@ -409,7 +409,8 @@ def funnel_plot(df: pd.DataFrame, limits: pd.DataFrame | None = None, *, label: 
     with the same exposure column, ``centre`` (or ``target``), ``lower95, upper95,
     lower998, upper998`` (or qyb.stats' ``lower_95 … upper_99_8``).  Without ``limits``
     the per-unit limit columns of ``df`` itself are used (the output of
-    :func:`qyb.stats.funnel_rates`).  Units beyond 99.8% are red and named, beyond 95% orange.
+    :func:`qyb.stats.funnel_rates`).  Units beyond 99.8% are red and named, beyond 95% orange;
+    where ``df`` has the ``flag`` column of :func:`qyb.stats.funnel_rates`, it decides (exact test).
     """
     x_col = _col(df, "population", "exposure", what="funnel data")
     lim = (df if limits is None else limits).copy()
@@ -427,8 +428,13 @@ def funnel_plot(df: pd.DataFrame, limits: pd.DataFrame | None = None, *, label: 
     x, rate = _num(df[x_col]), _num(df["rate"])
     bounds = {k: (np.interp(x, lim[lx], lim[c[k]]) if limits is not None else _num(df[c[k]]))
               for k in ("lo95", "hi95", "lo998", "hi998")}
-    out998 = (rate < bounds["lo998"]) | (rate > bounds["hi998"])
-    out95 = ((rate < bounds["lo95"]) | (rate > bounds["hi95"])) & ~out998
+    if "flag" in df.columns:  # the statistics' own verdict (an exact test) decides the colour
+        flag = df["flag"].astype(str)
+        out998 = flag.str.startswith("显著").to_numpy()
+        out95 = (flag.str.contains("偏") & ~flag.str.startswith("显著")).to_numpy()
+    else:
+        out998 = (rate < bounds["lo998"]) | (rate > bounds["hi998"])
+        out95 = ((rate < bounds["lo95"]) | (rate > bounds["hi95"])) & ~out998
     colours = np.where(out998, STAR_COLOURS[1], np.where(out95, STAR_COLOURS[2], HIGHLIGHT))
     ax.scatter(x, rate, c=colours, s=28, edgecolor="white", lw=0.5, zorder=3)
     names = df[label].astype(str).to_numpy() if label in df else np.full(len(df), "")

@@ -243,3 +243,17 @@ def test_notebook_display_hook(monkeypatch):
         plots._register_notebook_display()
     png = registered[Figure](plots.star_distribution(scorecard()))
     assert png.startswith(b"\x89PNG")
+
+
+def test_funnel_colours_follow_the_exact_flag_when_given():
+    from matplotlib.colors import to_hex
+
+    df, lim = funnel_frames()
+    df = df.copy()
+    df["flag"] = "正常范围"
+    df.loc[df.index[0], "flag"] = "显著偏高 (99.8%)"
+    df.loc[df.index[1], "flag"] = "偏低 (95%)"
+    fig = plots.funnel_plot(df, lim)
+    colours = [to_hex(c) for c in fig.axes[0].collections[0].get_facecolors()]
+    assert colours[0] == to_hex(plots.STAR_COLOURS[1]) and colours[1] == to_hex(plots.STAR_COLOURS[2])
+    assert all(c not in (to_hex(plots.STAR_COLOURS[1]), to_hex(plots.STAR_COLOURS[2])) for c in colours[2:])
