@@ -171,6 +171,41 @@ def notebook_html(nb) -> str:
     return body
 
 
+KERNEL_START_ATTEMPTS = 3
+
+
+def run_papermill(source: Path, out: Path, parameters: dict, kernel: str = KERNEL_NAME,
+                  working_dir: Path | None = None, timeout: int = CELL_TIMEOUT, log_output: bool = False):
+    """``papermill.execute_notebook`` with a retry when the *kernel fails to start*.
+
+    Kernels started at the same moment by several processes can race for the same free
+    TCP port (jupyter_client picks ports by binding to port 0 and releasing them), and the
+    loser dies before replying to kernel_info. That is not the notebook's fault, so the
+    start is retried (up to :data:`KERNEL_START_ATTEMPTS`); an error raised by a cell
+    (``PapermillExecutionError``) is never retried. The kernel's working directory is
+    ``working_dir``, set through nbclient's ``resources['metadata']['path']``, not papermill's
+    ``cwd=``, which chdir()s the whole process (unsafe with notebooks in threads).
+    """
+    import random
+
+    import papermill as pm
+
+    resources = {"metadata": {"path": str(working_dir)}} if working_dir else {}
+    for attempt in range(1, KERNEL_START_ATTEMPTS + 1):
+        try:
+            return pm.execute_notebook(str(source), str(out), parameters=parameters, kernel_name=kernel,
+                                       cwd=None, resources=resources, execution_timeout=timeout,
+                                       log_output=log_output, progress_bar=False,
+                                       request_save_on_cell_execute=False)
+        except pm.PapermillExecutionError:
+            raise
+        except Exception as exc:
+            start_failed = "kernel_info" in str(exc) or type(exc).__name__ in ("ZMQError", "DeadKernelError")
+            if not start_failed or attempt == KERNEL_START_ATTEMPTS:
+                raise
+            time.sleep(0.2 + random.random())  # spread the retries of racing processes
+
+
 def execute_one(spec: NotebookSpec, parameters: dict, build: Path, kernel: str, log_output: bool = True,
                 html: bool = True):
     """Execute one notebook into ``build/notebooks/NAME.ipynb`` (and ``build/NAME.html``).
@@ -179,19 +214,13 @@ def execute_one(spec: NotebookSpec, parameters: dict, build: Path, kernel: str, 
     PapermillExecutionError when a cell fails (the output notebook holds the error).
     """
     import nbformat
-    import papermill as pm
 
     out = build / "notebooks" / f"{spec.name}.ipynb"
     out.parent.mkdir(parents=True, exist_ok=True)
     params = {k: str(parameters.get(k, "")) for k in spec.params}
     t0 = time.perf_counter()
-    # The kernel's working directory is ``build``. It is set through nbclient's
-    # ``resources['metadata']['path']`` (the kernel starts there), not papermill's
-    # ``cwd=`` argument, which chdir()s the whole process: unsafe with notebooks in threads.
-    nb = pm.execute_notebook(str(spec.source()), str(out), parameters=params, kernel_name=kernel,
-                             cwd=None, resources={"metadata": {"path": str(build)}},
-                             execution_timeout=spec.timeout, log_output=log_output,
-                             progress_bar=False, request_save_on_cell_execute=False)
+    nb = run_papermill(spec.source(), out, params, kernel, working_dir=build, timeout=spec.timeout,
+                       log_output=log_output)
     t1 = time.perf_counter()
     if html:
         nb = nbformat.from_dict(nb)

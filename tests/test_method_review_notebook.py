@@ -29,16 +29,14 @@ def test_notebook_committed_without_outputs_and_with_parameters():
 
 @pytest.fixture(scope="module")
 def executed(tmp_path_factory):
-    pm = pytest.importorskip("papermill")
-    from qyb.run import ensure_kernel
+    from qyb.run import ensure_kernel, run_papermill
 
     kernel = ensure_kernel()
     out = tmp_path_factory.mktemp("review")
     # no cwd=: papermill would chdir this process; the notebook needs none (absolute output_dir,
     # data_dir empty = the shipped sample)
-    pm.execute_notebook(str(NOTEBOOK), str(out / "03_method_review.ipynb"), kernel_name=kernel,
-                        progress_bar=False,
-                        parameters={"month": "2023-03", "methods": "v1,v2", "schemes": "equal,entropy,critic,pca",
+    run_papermill(NOTEBOOK, out / "03_method_review.ipynb", kernel=kernel,
+                  parameters={"month": "2023-03", "methods": "v1,v2", "schemes": "equal,entropy,critic,pca",
                                     "n_draws": 300, "seed": 7, "data_dir": "", "output_dir": str(out)})
     return out
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-papermill = pytest.importorskip("papermill")
+from qyb.run import run_papermill
 
 pytestmark = pytest.mark.slow  # one kernel start and a full notebook run (~30 s)
 
@@ -41,12 +41,11 @@ def test_notebook_committed_without_outputs():
 def test_notebook_runs_and_writes_tables(tmp_path):
     out = tmp_path / "report"
     out.mkdir()
-    papermill.execute_notebook(
-        str(NOTEBOOK), str(tmp_path / "02_movements.ipynb"), kernel_name=kernel_name(), cwd=str(ROOT / "notebooks"),
+    run_papermill(
+        NOTEBOOK, tmp_path / "02_movements.ipynb", kernel=kernel_name(), working_dir=ROOT / "notebooks",
         parameters={"month": "2023-03", "method": "", "data_dir": str(ROOT / "data" / "raw"),
                     "output_dir": str(out), "indicator": "fraud_alerts", "baseline": "yoy",
-                    "n_draws": "200", "seed": "11"},
-        progress_bar=False)
+                    "n_draws": "200", "seed": "11"})
     mv_path, ri_path = out / "tables" / "movements.csv", out / "tables" / "rank_intervals.csv"
     assert mv_path.read_bytes()[:3] == b"\xef\xbb\xbf" and ri_path.read_bytes()[:3] == b"\xef\xbb\xbf"
     mv = pd.read_csv(mv_path, encoding="utf-8-sig")

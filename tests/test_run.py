@@ -218,15 +218,13 @@ def test_bad_month_and_missing_month_exit_2(small_data, tmp_path):
 
 def test_single_unit_profile_draws_its_charts(small_data, tmp_path):
     """Analysts run 04_unit_profiles for one unit: its 体检表 with the category and history charts."""
-    import papermill as pm
-
-    from qyb.run import KERNEL_NAME, ensure_kernel
+    from qyb.run import KERNEL_NAME, ensure_kernel, run_papermill
 
     ensure_kernel(KERNEL_NAME)
     out = tmp_path / "04.ipynb"
-    pm.execute_notebook(str(NOTEBOOKS / "04_unit_profiles.ipynb"), str(out), kernel_name=KERNEL_NAME,
-                        parameters={"month": MONTH, "data_dir": str(small_data), "output_dir": str(tmp_path),
-                                    "unit": "永宁社区"}, progress_bar=False)
+    run_papermill(NOTEBOOKS / "04_unit_profiles.ipynb", out, kernel=KERNEL_NAME,
+                  parameters={"month": MONTH, "data_dir": str(small_data), "output_dir": str(tmp_path),
+                              "unit": "永宁社区"})
     assert sorted(p.name for p in (tmp_path / "figures").iterdir()) == ["history_XL01.png", "profile_XL01.png"]
     import pandas as pd
 
