@@ -30,7 +30,6 @@ from qyb.measures import (
     header_aliases,
     unit_header_aliases,
 )
-from qyb.months import month_number, month_range
 
 UNITS_FILE = "units.csv"
 SYNTHETIC_MARKER = "SYNTHETIC.md"
@@ -395,14 +394,6 @@ def require_month(panel_dir: Path, month: str) -> None:
     if month not in month_files(panel_dir):
         raise InputError(Problem(_display(Path(panel_dir) / f"{month}.csv"), f"no data file for {month}",
                                  f"Add {month}.csv or {month}.xlsx to the data folder, or choose another month."))
-
-
-def history_window(month: str, back: int) -> list[str]:
-    """The ``back`` months before ``month`` and ``month`` itself, oldest first."""
-    n = month_number(month)
-    from qyb.months import month_from_number
-
-    return month_range(month_from_number(n - back), month)
 
 
 # ---------------------------------------------------------------- writing

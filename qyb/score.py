@@ -403,8 +403,3 @@ def _fail_on_missing(method: Method, values: np.ndarray, inputs: PanelInputs, mo
         reason += ": a raw figure it needs is blank"
         hint = "Fill the blank cells, or use a method with missing: impute_mean."
     raise InputError(Problem(str(panel.data_dir), reason, hint))
-
-
-def score_month(panel: Panel, method: Method, month: str, group_key: str = "town") -> pd.DataFrame:
-    """The scorecard of one month (rank_prev from the month before, same method)."""
-    return score_panel(panel, method, [month], group_key).scorecard(month)
