@@ -10,7 +10,7 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	$(BIN)/python -m qyb.run --install-kernel  # the Jupyter kernel "qyb" the notebooks name
+	$(BIN)/python -m qyb.report.run --install-kernel  # the Jupyter kernel "qyb" the notebooks name
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -28,7 +28,7 @@ sample: $(STAMP)
 
 # JupyterLab on the notebooks; they name the project's kernel "qyb" (installed by the install step)
 lab: $(STAMP)
-	$(BIN)/python -m qyb.run --install-kernel >/dev/null
+	$(BIN)/python -m qyb.report.run --install-kernel >/dev/null
 	$(BIN)/jupyter lab --notebook-dir=notebooks
 
 bench: $(STAMP)

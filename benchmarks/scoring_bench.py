@@ -11,11 +11,11 @@ import time
 
 import numpy as np
 
-from qyb.io import load_panel
+from qyb.data.panel import load_panel
 from qyb.method import load_method
-from qyb.months import month_range
+from qyb.data.months import month_range
 from qyb.paths import DATA_RAW
-from qyb.score import score_panel, score_values
+from qyb.engine import score_panel, score_values
 
 
 def best_of(func, repeat=5):

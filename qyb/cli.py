@@ -29,10 +29,10 @@ class _Parser(argparse.ArgumentParser):
 
 
 def cmd_score(args) -> int:
-    from qyb.io import write_csv_atomic
-    from qyb.months import parse_month
+    from qyb.data.files import write_csv_atomic
+    from qyb.data.months import parse_month
     from qyb.paths import DATA_PROCESSED
-    from qyb.scorecard import scorecard_for
+    from qyb.edition import scorecard_for
 
     month = parse_month(args.month)
     card = scorecard_for(month, args.method, args.data)
@@ -43,7 +43,7 @@ def cmd_score(args) -> int:
 
 
 def cmd_validate(args) -> int:
-    from qyb.validate import validate_path
+    from qyb.data.validate import validate_path
 
     print(validate_path(Path(args.path)))
     return EXIT_OK
@@ -58,7 +58,7 @@ def cmd_methods(args) -> int:
 
 
 def _write_table(frame, out: Path, what: str) -> int:
-    from qyb.io import write_csv_atomic
+    from qyb.data.files import write_csv_atomic
 
     write_csv_atomic(frame, out)
     print(f"{what} ({len(frame)} rows) -> {out}")
@@ -66,8 +66,8 @@ def _write_table(frame, out: Path, what: str) -> int:
 
 
 def cmd_movements(args) -> int:
-    from qyb.months import parse_month
-    from qyb.movements import load_movement_panel, movements_all, movements_table
+    from qyb.data.months import parse_month
+    from qyb.movements.tables import load_movement_panel, movements_all, movements_table
     from qyb.paths import DATA_PROCESSED
 
     month = parse_month(args.month)
@@ -81,9 +81,9 @@ def cmd_movements(args) -> int:
 
 
 def cmd_intervals(args) -> int:
-    from qyb.months import parse_month
+    from qyb.data.months import parse_month
     from qyb.paths import DATA_PROCESSED
-    from qyb.uncertainty import rank_intervals_for
+    from qyb.movements.intervals import rank_intervals_for
 
     month = parse_month(args.month)
     frame = rank_intervals_for(month, args.method, args.data, n_draws=args.draws, seed=args.seed)
@@ -92,9 +92,9 @@ def cmd_intervals(args) -> int:
 
 
 def cmd_review(args) -> int:
-    from qyb.months import parse_month
+    from qyb.data.months import parse_month
     from qyb.paths import DATA_PROCESSED
-    from qyb.review import run_review, write_review_tables
+    from qyb.review.review import run_review, write_review_tables
 
     month = parse_month(args.month)
     review = run_review(month, args.methods, args.schemes, n_draws=args.draws, seed=args.seed,
@@ -107,7 +107,7 @@ def cmd_review(args) -> int:
 
 
 def cmd_run(args) -> int:
-    from qyb.run import run_month
+    from qyb.report.run import run_month
 
     return run_month(args)
 
@@ -127,7 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("methods", help="describe the method specs")
     p.add_argument("name", nargs="?")
     p.set_defaults(func=cmd_methods)
-    from qyb.measures import COUNT_INDICATORS, MOVEMENT_BASELINES as BASELINES
+    from qyb.data.catalogue import COUNT_INDICATORS, MOVEMENT_BASELINES as BASELINES
 
     p = sub.add_parser("movements", help="is a movement real? rate ratios, exact intervals, p, q, verdicts")
     p.add_argument("--month", required=True, help="YYYY-MM")

@@ -1,10 +1,23 @@
-"""Default locations of the project: shipped data, methods, processed outputs, reports."""
+"""Default locations: the method specs, notebooks and sample shipped inside the package, and where
+outputs go (``data/processed``, ``reports``).
+
+In a checkout (``pyproject.toml`` beside the package) outputs and the default data folder are the
+project's own (``data/raw``, ``data/processed``, ``reports``). Installed from a wheel, the default
+data is the sample shipped in the package and outputs go under the current folder.
+"""
 from __future__ import annotations
 
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
-DATA_RAW = PROJECT_ROOT / "data" / "raw"
+PACKAGE_DIR = Path(__file__).resolve().parent
+METHODS_DIR = PACKAGE_DIR / "methods"
+NOTEBOOKS = PACKAGE_DIR / "notebooks"
+SAMPLE_RAW = PACKAGE_DIR / "sample" / "raw"
+FONTS_DIR = PACKAGE_DIR / "fonts"
+
+_CHECKOUT = PACKAGE_DIR.parent
+IN_CHECKOUT = (_CHECKOUT / "pyproject.toml").is_file() and (_CHECKOUT / "data" / "raw").is_dir()
+PROJECT_ROOT = _CHECKOUT if IN_CHECKOUT else Path.cwd()
+DATA_RAW = PROJECT_ROOT / "data" / "raw" if IN_CHECKOUT else SAMPLE_RAW
 DATA_PROCESSED = PROJECT_ROOT / "data" / "processed"
 REPORTS = PROJECT_ROOT / "reports"
-NOTEBOOKS = PROJECT_ROOT / "notebooks"

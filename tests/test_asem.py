@@ -15,8 +15,8 @@ import pytest
 
 from qyb.examples import asem
 from qyb.method import Method
-from qyb.results import compare_ranks, group_ranks, signif
-from qyb.score import score_values
+from qyb.reference.results import compare_ranks, group_ranks, signif
+from qyb.engine import score_values
 
 PRINT_2DP = 0.005 + 1e-9  # a value printed with 2 decimals is within half a unit of the last digit
 TOP_SIX = {"CHE": 68.38, "NLD": 64.82, "DNK": 64.80, "NOR": 64.47, "BEL": 63.54, "SWE": 63.00}

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from helpers import copy_sample, run_cli
-from qyb.months import month_range
+from qyb.data.months import month_range
 
 MONTHS = month_range("2022-01", "2023-03")
 

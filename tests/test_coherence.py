@@ -1,4 +1,4 @@
-"""Tests for qyb.coherence: hand-computed α, scipy/numpy references, COINr's ASEM outputs."""
+"""Tests for qyb.review.coherence: hand-computed α, scipy/numpy references, COINr's ASEM outputs."""
 from __future__ import annotations
 
 import numpy as np
@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from qyb.coherence import (
+from qyb.review.coherence import (
     correlation_matrix,
     cronbach_alpha,
     cronbach_alpha_by_group,

@@ -1,13 +1,13 @@
-"""Denomination (qyb.denominate) and unit screening (qyb.screen) against COINr."""
+"""Denomination (qyb.reference.denominate) and unit screening (qyb.reference.screen) against COINr."""
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from qyb.denominate import denominate
-from qyb.impute import impute_group_mean
-from qyb.screen import (
+from qyb.reference.denominate import denominate
+from qyb.reference.impute import impute_group_mean
+from qyb.reference.screen import (
     SUMMARY_COLUMNS,
     data_availability,
     indicator_availability,

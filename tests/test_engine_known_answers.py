@@ -3,8 +3,10 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
-from qyb import aggregate, normalise, transforms
-from qyb.score import rank_desc, scale_index, stars_by_share, stars_by_threshold
+from qyb.engine import aggregate
+from qyb.engine import normalise
+from qyb.engine import transforms
+from qyb.engine import rank_desc, scale_index, stars_by_share, stars_by_threshold
 
 NAN = np.nan
 

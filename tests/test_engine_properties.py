@@ -5,7 +5,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from qyb.method import Method
-from qyb.score import score_values
+from qyb.engine import score_values
 
 N_UNITS, N_IND = 7, 4
 

@@ -15,7 +15,7 @@ from fontTools.ttLib import TTFont
 from matplotlib import font_manager
 from matplotlib.figure import Figure
 
-from qyb import plots
+from qyb.plots import charts as plots
 
 ROOT = Path(__file__).resolve().parents[1]
 FONT_DIR = ROOT / "qyb" / "fonts"

@@ -1,4 +1,4 @@
-"""Imputation (qyb.impute) against COINr's published imputation tables and by hand."""
+"""Imputation (qyb.reference.impute) against COINr's published imputation tables and by hand."""
 from __future__ import annotations
 
 import numpy as np
@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from qyb.denominate import denominate
-from qyb.impute import (
+from qyb.reference.denominate import denominate
+from qyb.reference.impute import (
     impute_group_mean,
     impute_group_median,
     impute_mean,
@@ -148,7 +148,7 @@ def test_example_build_imputation(asem_oracles):
 
 def test_group_mean_array_matches_frame_version(asem_oracles):
     """Engine layout (months, units, indicators), groups per unit, padding ignored."""
-    from qyb.impute import impute_group_mean_array
+    from qyb.engine.impute import impute_group_mean_array
 
     idata = pd.read_csv(asem_oracles / "ASEM_iData.csv").sort_values("uCode").set_index("uCode")
     imeta = pd.read_csv(asem_oracles / "ASEM_iMeta.csv")
@@ -168,7 +168,7 @@ def test_group_mean_array_matches_frame_version(asem_oracles):
 
 
 def test_group_mean_array_empty_group_and_unlabelled():
-    from qyb.impute import impute_group_mean_array
+    from qyb.engine.impute import impute_group_mean_array
 
     v = np.array([[1.0, np.nan], [np.nan, np.nan], [5.0, 2.0], [np.nan, 4.0]])
     filled, mask = impute_group_mean_array(v, ["A", "A", "B", None])

@@ -11,8 +11,8 @@ import pytest
 from scipy import stats
 
 from qyb.method import Method, load_method
-from qyb.method_uncertainty import Choices, UncertaintyModel
-from qyb.review import (
+from qyb.review.montecarlo import Choices, UncertaintyModel
+from qyb.review.review import (
     TABLE_COLUMNS,
     category_weights,
     coherence_tables,
@@ -24,8 +24,8 @@ from qyb.review import (
     scheme_ranks,
     weights_table,
 )
-from qyb.score import score_panel, score_values
-from qyb.scorecard import score_table, scorecard_for
+from qyb.engine import score_panel, score_values
+from qyb.edition import score_table, scorecard_for
 
 
 def tiny_method(weights=(2, 1, 1)) -> Method:

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from qyb.review import TABLE_COLUMNS
+from qyb.review.review import TABLE_COLUMNS
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("method_review_notebook")]
 
@@ -29,7 +29,7 @@ def test_notebook_committed_without_outputs_and_with_parameters():
 
 @pytest.fixture(scope="module")
 def executed(tmp_path_factory):
-    from qyb.run import ensure_kernel, run_papermill
+    from qyb.report.run import ensure_kernel, run_papermill
 
     kernel = ensure_kernel()
     out = tmp_path_factory.mktemp("review")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from qyb.method_uncertainty import (
+from qyb.review.montecarlo import (
     DEFAULT_SHARES,
     Choices,
     UncertaintyModel,
@@ -14,8 +14,8 @@ from qyb.method_uncertainty import (
     sobol_rank_shift,
     star_rule,
 )
-from qyb.score import score_panel, score_values
-from qyb.scorecard import score_table, scorecard_for
+from qyb.engine import score_panel, score_values
+from qyb.edition import score_table, scorecard_for
 
 SUMMARY = ["unit_id", "unit_name", "rank_nominal", "rank_median", "rank_p05", "rank_p95",
            "p_star_1", "p_star_2", "p_star_3", "p_star_4", "p_star_5", "stars_nominal"]

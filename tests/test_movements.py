@@ -1,4 +1,4 @@
-"""qyb.movements: per-unit movement tables on the sample data (issue 4, part 2)."""
+"""qyb.movements.tables: per-unit movement tables on the sample data (issue 4, part 2)."""
 from __future__ import annotations
 
 import numpy as np
@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from qyb.movements import (
+from qyb.movements.tables import (
     BASELINES,
     COUNT_INDICATORS,
     MOVEMENT_COLUMNS,

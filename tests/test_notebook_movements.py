@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from qyb.run import run_papermill
+from qyb.report.run import run_papermill
 
 pytestmark = pytest.mark.slow  # one kernel start and a full notebook run (~30 s)
 

@@ -7,7 +7,7 @@ import nbformat
 import pytest
 
 from qyb.paths import NOTEBOOKS
-from qyb.run import KERNEL_NAME, PARAMETER_NAMES, REGISTRY
+from qyb.report.run import KERNEL_NAME, PARAMETER_NAMES, REGISTRY
 
 ALL = sorted(NOTEBOOKS.glob("*.ipynb"))
 

@@ -1,4 +1,4 @@
-"""qyb.plots: every chart returns a Figure, saves a valid PNG reproducibly, and draws no missing glyph."""
+"""qyb.plots.charts: every chart returns a Figure, saves a valid PNG reproducibly, and draws no missing glyph."""
 from __future__ import annotations
 
 import io
@@ -15,7 +15,7 @@ import pytest
 from matplotlib.figure import Figure
 from PIL import Image
 
-from qyb import plots
+from qyb.plots import charts as plots
 
 CATEGORY_NAMES = {
     "public_order": "社会治安", "fraud": "反电诈", "traffic": "交通安全", "rental": "出租屋管理",

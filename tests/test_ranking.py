@@ -1,11 +1,11 @@
-"""qyb.ranking: the 榜单 and 体检表 tables (pure functions)."""
+"""qyb.report.ranking: the 榜单 and 体检表 tables (pure functions)."""
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from qyb import ranking
+from qyb.report import ranking
 from qyb.method import load_method
 
 
@@ -87,7 +87,7 @@ def test_format_indicator_value():
 
 @pytest.fixture(scope="module")
 def march():
-    from qyb.report import load_month_data
+    from qyb.report.publish import load_month_data
 
     return load_month_data("2023-03")
 

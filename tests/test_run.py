@@ -20,7 +20,7 @@ import pytest
 
 from qyb.cli import main
 from qyb.paths import DATA_RAW, NOTEBOOKS
-from qyb.run import REGISTRY, NotebookSpec, run_month
+from qyb.report.run import REGISTRY, NotebookSpec, run_month
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("qyb_run")]
 
@@ -218,7 +218,7 @@ def test_bad_month_and_missing_month_exit_2(small_data, tmp_path):
 
 def test_single_unit_profile_draws_its_charts(small_data, tmp_path):
     """Analysts run 04_unit_profiles for one unit: its 体检表 with the category and history charts."""
-    from qyb.run import KERNEL_NAME, ensure_kernel, run_papermill
+    from qyb.report.run import KERNEL_NAME, ensure_kernel, run_papermill
 
     ensure_kernel(KERNEL_NAME)
     out = tmp_path / "04.ipynb"

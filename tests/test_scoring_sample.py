@@ -9,11 +9,11 @@ import pytest
 
 from helpers import copy_sample, run_cli
 from qyb import sample
-from qyb.io import load_panel
+from qyb.data.panel import load_panel
 from qyb.method import load_method
 from qyb.paths import DATA_RAW
-from qyb.score import score_panel
-from qyb.scorecard import scorecard_for
+from qyb.engine import score_panel
+from qyb.edition import scorecard_for
 
 CONTRACT = ["unit_id", "unit_name", "index", "stars", "rank", "rank_prev", "rank_change"]
 
@@ -109,7 +109,7 @@ def test_gb18030_and_xlsx_with_chinese_headers_score_identically(tmp_path, capsy
 
 
 def test_english_headers_and_unit_names_only_are_accepted(tmp_path, capsys):
-    from qyb.measures import MEASURE_BY_CODE
+    from qyb.data.catalogue import MEASURE_BY_CODE
 
     data = copy_sample(tmp_path)
     base = tmp_path / "base.csv"

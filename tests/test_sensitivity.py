@@ -1,4 +1,4 @@
-"""Tests for qyb.sensitivity: Ishigami and linear known answers, scipy agreement, bootstrap."""
+"""Tests for qyb.review.sobol: Ishigami and linear known answers, scipy agreement, bootstrap."""
 from __future__ import annotations
 
 import numpy as np
@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from qyb.sensitivity import saltelli_design, sobol_analyse, sobol_indices
+from qyb.review.sobol import saltelli_design, sobol_analyse, sobol_indices
 
 # Ishigami & Homma (1990), a = 7, b = 0.1, X_i ~ U(-π, π).  Analytic indices
 # (Homma & Saltelli 1996, Reliab. Eng. Syst. Saf. 52:1-17; the values SALib's and

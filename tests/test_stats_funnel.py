@@ -299,7 +299,7 @@ def test_funnel_false_flag_rate_at_most_nominal(E):
 
 
 def test_sample_march_2023_fraud_funnel_flags():
-    from qyb.movements import funnel_frame, load_movement_panel
+    from qyb.movements.tables import funnel_frame, load_movement_panel
 
     units, grid = funnel_frame(load_movement_panel("2023-03"), "2023-03", "fraud_alerts")
     u = units.set_index("unit_id")

@@ -1,4 +1,4 @@
-"""Outlier treatment (qyb.treat) against COINr's published ASEM tables and by hand."""
+"""Outlier treatment (qyb.engine.treat) against COINr's published ASEM tables and by hand."""
 from __future__ import annotations
 
 import numpy as np
@@ -9,19 +9,19 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from qyb.denominate import denominate
-from qyb.impute import impute_group_mean
-from qyb.screen import screen_units
-from qyb.treat import (
+from qyb.reference.denominate import denominate
+from qyb.reference.impute import impute_group_mean
+from qyb.reference.screen import screen_units
+from qyb.engine.treat import (
     DETAIL_COLUMNS,
     check_skew_kurt,
     kurt,
     log_ct,
     skew,
-    treat,
     treat_column,
     winsorise,
 )
+from qyb.reference.treat import treat
 
 # Printed tables carry 7 significant digits (R's default print).
 RTOL = 1e-6
@@ -334,7 +334,7 @@ def test_details_columns_and_record(asem_oracles):
 def test_treat_array_matches_frame_treatment_per_block(asem_oracles):
     """Engine layout (..., units, indicators): each block treated like a COINr data set;
     padding units (present False) are ignored and left as they are."""
-    from qyb.treat import treat_array
+    from qyb.engine.treat import treat_array
 
     idata, _, _ = _load(asem_oracles)
     df = idata[["Flights", "Goods", "Services"]]

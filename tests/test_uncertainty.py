@@ -1,14 +1,14 @@
-"""qyb.uncertainty: rank intervals by resampling counts (issue 4, part 2)."""
+"""qyb.movements.intervals: rank intervals by resampling counts (issue 4, part 2)."""
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from qyb.io import Panel
+from qyb.data.panel import Panel
 from qyb.method import Method
-from qyb.scorecard import scorecard_for
-from qyb.uncertainty import (
+from qyb.edition import scorecard_for
+from qyb.movements.intervals import (
     RANK_INTERVAL_COLUMNS,
     dispersion_table,
     draw_counts,
@@ -50,7 +50,7 @@ def toy_panel(scale: int = 1) -> Panel:
     values = pd.DataFrame({"crime_alerts": crime, "fraud_alerts": fraud,
                            "fraud_warnings": 40 * scale, "fraud_warnings_handled": np.array([36, 38, 33, 40, 31, 39, 35, 37, 34, 32, 30, 29]) * scale},
                           index=idx).astype(float)
-    return Panel(".", units, values)
+    return Panel.from_frame(".", units, values)
 
 
 @pytest.fixture(scope="module")
@@ -171,7 +171,7 @@ def test_yongning_jump_against_both_intervals(sample_2023_03):
 
 
 def test_ranking_table_gains_interval_columns(sample_2023_03):
-    from qyb import ranking
+    from qyb.report import ranking
     from qyb.method import load_method
 
     card = scorecard_for("2023-03")

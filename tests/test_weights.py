@@ -1,4 +1,4 @@
-"""Tests for qyb.weights: worked examples, peer agreement (pymcdm), COINr, properties."""
+"""Tests for qyb.review.weights: worked examples, peer agreement (pymcdm), COINr, properties."""
 from __future__ import annotations
 
 import math

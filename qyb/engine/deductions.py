@@ -1,0 +1,40 @@
+"""扣分 (deductions): points taken off a group's score for events such as deaths or major cases.
+
+A rule of the method spec names a count ``measure``, the ``points`` per event,
+the ``target`` group (or the index) and optionally ``max_points``::
+
+    deducted = min(points x count, max_points)
+    score    = max(score - sum of the rules' deductions at that group, 0)
+
+This is the one place the arithmetic lives: the engine, the Monte Carlo over
+method choices and the 体检表's list of deductions all call it.
+"""
+from __future__ import annotations
+
+from typing import Mapping
+
+import numpy as np
+
+__all__ = ["rule_points", "apply_deductions"]
+
+
+def rule_points(rule: Mapping, counts) -> np.ndarray:
+    """Points one rule deducts: ``min(points * count, max_points)`` (no cap when absent)."""
+    points = float(rule["points"]) * np.asarray(counts, dtype=float)
+    if "max_points" in rule:
+        points = np.minimum(points, float(rule["max_points"]))
+    return points
+
+
+def apply_deductions(total: np.ndarray, rules, target: str, counts: Mapping[str, np.ndarray] | None) -> np.ndarray:
+    """Subtract every rule aimed at ``target`` from ``total``, one rule after another, floored at 0.
+
+    ``counts`` maps a measure code to event counts broadcastable to ``total``;
+    None (no counts given) leaves ``total`` unchanged.
+    """
+    if counts is None:
+        return total
+    for rule in rules:
+        if rule["target"] == target:
+            total = np.maximum(total - rule_points(rule, counts[rule["measure"]]), 0.0)
+    return total

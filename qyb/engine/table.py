@@ -1,0 +1,227 @@
+"""The panel layer of the engine: score months of validated raw data under a method, rank within
+each town, and build the scorecard (:class:`ScoreTable`)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from qyb.data.months import add_months, month_number, month_range
+from qyb.data.panel import Panel
+from qyb.engine.score import Scores, score_values
+from qyb.engine.transforms import indicator_values
+from qyb.errors import InputError, Problem
+from qyb.method import Method
+
+__all__ = ["PanelInputs", "ScoreTable", "score_panel"]
+
+class PanelInputs:
+    """Measures of a panel for a set of target months, read at a lag, as (months, units) arrays."""
+
+    def __init__(self, panel: Panel, targets: list[str], lookback: int):
+        first = add_months(targets[0], -lookback)
+        self.months = month_range(first, targets[-1])
+        self.rows = np.array([month_number(m) - month_number(first) for m in targets])
+        self.panel = panel
+        self._cubes: dict[str, np.ndarray] = {}
+
+    def measure(self, code: str, lag: int = 0) -> np.ndarray:
+        if code not in self._cubes:
+            self._cubes[code] = self.panel.cube(code, self.months)
+        return self._cubes[code][self.rows - lag]
+
+    def attribute(self, code: str) -> np.ndarray:
+        if code not in self.panel.units.columns:
+            raise InputError(Problem(str(Path(self.panel.data_dir) / "units.csv"),
+                                     f"the method divides by '{code}', which is not a column of units.csv",
+                                     f"Use one of: {', '.join(map(str, self.panel.units.columns))}."))
+        return pd.to_numeric(self.panel.units[code], errors="coerce").to_numpy(dtype=float)
+
+    def missing_months(self, lag: int) -> list[str]:
+        have = set(self.panel.months)
+        return [self.months[r - lag] for r in self.rows if self.months[r - lag] not in have]
+
+
+@dataclass
+class ScoreTable:
+    """Scores of several months of a panel under one method, with the scorecard."""
+
+    method: Method
+    months: list[str]
+    units: pd.DataFrame
+    scores: Scores  # arrays with axes (months, units, ...)
+    groups: np.ndarray  # (units,) group label per unit
+    group_key: str = "town"
+    notes: list[str] = field(default_factory=list)
+
+    def scorecard(self, month: str | None = None) -> pd.DataFrame:
+        """The scorecard contract: one row per unit and month (see README)."""
+        months = self.months[1:] if month is None else [month]
+        frames = [self._month_frame(m) for m in months]
+        return pd.concat(frames, ignore_index=True)
+
+    def _month_frame(self, month: str) -> pd.DataFrame:
+        t = self.months.index(month)
+        s = self.scores
+        m = self.method
+        frame = pd.DataFrame({
+            "month": month,
+            "group": self.groups,
+            "unit_id": self.units.index.to_numpy(),
+            "unit_name": self.units["unit_name"].to_numpy(),
+            "index": s.index[t],
+            "stars": pd.array(s.stars[t], dtype="Int64"),  # empty where a unit has no index (screened out,
+            "rank": pd.array(s.rank[t], dtype="Int64"),    # or a spec without stars)
+        })
+        prev = s.rank[t - 1] if t > 0 else np.full(len(frame), np.nan)
+        frame["rank_prev"] = pd.array(np.where(np.isnan(prev), np.nan, prev), dtype="Int64")
+        frame["rank_change"] = frame["rank_prev"] - frame["rank"]
+        for g in m.categories:
+            frame[f"cat_{g.code}"] = s.nodes[g.code][t]
+        for j, ind in enumerate(m.indicators):
+            frame[f"ind_{ind.code}"] = s.indicator_scores[t, :, j]
+        codes = np.array([ind.code for ind in m.indicators])
+        frame["imputed"] = [";".join(codes[row]) for row in s.imputed[t]]
+        frame["method"] = m.name
+        frame["method_hash"] = m.hash[:12]
+        return frame
+
+    def indicator_long(self, month: str) -> pd.DataFrame:
+        """Tidy (unit, indicator) rows: value, score, imputed flag, category; for 体检表 and review."""
+        t = self.months.index(month)
+        rows = []
+        for j, ind in enumerate(self.method.indicators):
+            rows.append(pd.DataFrame({
+                "month": month, "unit_id": self.units.index.to_numpy(), "indicator": ind.code,
+                "indicator_name": ind.name, "category": self._category_of(ind.parent),
+                "value": self.scores.values[t, :, j], "score": self.scores.indicator_scores[t, :, j],
+                "imputed": self.scores.imputed[t, :, j],
+            }))
+        return pd.concat(rows, ignore_index=True)
+
+    def _category_of(self, code: str) -> str:
+        parents = {g.code: g.parent for g in self.method.groups}
+        while parents.get(code, self.method.root.code) != self.method.root.code:
+            code = parents[code]
+        return code
+
+
+def _layout(groups: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Blocks of units per group: (G, Umax) positions into the unit axis, -1 for padding."""
+    labels, inverse = np.unique(groups, return_inverse=True)
+    counts = np.bincount(inverse)
+    pos = np.full((len(labels), counts.max()), -1)
+    order = np.argsort(inverse, kind="stable")
+    slot = np.arange(len(groups)) - np.repeat(np.cumsum(counts) - counts, counts)
+    pos[inverse[order], slot] = order
+    return pos, inverse
+
+
+def score_panel(panel: Panel, method: Method, months: list[str], group_key: str = "town") -> ScoreTable:
+    """Score ``months`` (and the month before the first, for rank_prev) under ``method``.
+
+    Ranks and stars are computed within each value of ``group_key`` (the town);
+    with one town this is the usual league table. Raises InputError when the
+    method's policy is ``fail`` and an indicator cannot be computed.
+    """
+    targets = month_range(add_months(months[0], -1), months[-1])
+    inputs = PanelInputs(panel, targets, method.history_needed())
+    values = indicator_values(method, inputs)  # (T, U, I)
+    deductions = {d["measure"]: inputs.measure(d["measure"]) for d in method.deductions}
+    groups = (panel.units[group_key].astype(str).to_numpy() if group_key in panel.units.columns
+              else np.full(len(panel.units), "all"))
+    if method.missing == "fail":
+        _fail_on_missing(method, values[1:], inputs, targets[1:], panel)
+    _fail_on_blank_deductions(method, deductions, targets, panel)
+    pos, inverse = _layout(groups)
+    pad = np.concatenate([values, np.full(values[:, :1].shape, np.nan)], axis=1)
+    blocks = pad[:, pos]  # (T, G, Umax, I)
+    present = np.broadcast_to(pos >= 0, blocks.shape[:-1])
+    block_deductions = {k: np.concatenate([v, np.zeros(v[:, :1].shape)], axis=1)[:, pos]
+                        for k, v in deductions.items()}
+    attributes = None
+    if method.impute is not None and "group" in method.impute:
+        key = method.impute["group"]
+        if key not in panel.units.columns:
+            raise InputError(Problem(str(panel.data_dir), f"impute.group '{key}' is not a column of the unit register",
+                                     f"Use one of: {', '.join(map(str, panel.units.columns))}."))
+        labels = np.append(panel.units[key].astype(object).to_numpy(), None)
+        attributes = {key: labels[pos]}  # (G, Umax), padding None
+    unit_ids = np.append(panel.units.index.to_numpy(dtype=object), None)[pos]
+    scored = score_values(method, blocks, block_deductions, present, attributes=attributes, unit_ids=unit_ids)
+    slot = np.empty(len(groups), dtype=int)
+    block_rows, block_cols = np.nonzero(pos >= 0)
+    slot[pos[block_rows, block_cols]] = block_cols
+    take = (slice(None), inverse, slot)
+    unblocked = scored.take(take)
+    if method.missing == "fail":
+        _fail_on_unscorable(method, unblocked, targets, panel)
+    lost = np.isnan(unblocked.index[1:]) & unblocked.present[1:]  # screened-out units are not errors
+    if lost.any():
+        bad = np.argwhere(lost)[0]
+        raise InputError(Problem(str(panel.data_dir), f"no index for unit {panel.units.index[bad[1]]} "
+                                 f"in {targets[1:][bad[0]]}: all its indicators are missing",
+                                 "Add the missing data or choose a method with missing: impute_mean."))
+    table = ScoreTable(method, targets, panel.units, unblocked, groups, group_key)
+    if np.isnan(unblocked.index[0]).any():
+        table.scores.rank[0] = np.nan  # no complete previous month: rank_prev stays empty
+    return table
+
+
+def _fail_on_blank_deductions(method: Method, deductions: dict[str, np.ndarray], months: list[str],
+                              panel: Panel) -> None:
+    """扣分 counts (deaths, major cases) are never guessed: a blank one is an error under every policy."""
+    for code, counts in deductions.items():
+        bad = np.argwhere(np.isnan(counts[1:]))
+        if len(bad):
+            t, u = bad[0]
+            month = months[1:][t]
+            have = month in set(panel.months)
+            where = panel.files.get(month, f"{month}.csv")
+            raise InputError(Problem(str(where), f"{code} for unit {panel.units.index[u]} is "
+                                     f"{'blank' if have else 'missing (no data file)'}: a deduction (扣分) "
+                                     "measure is never imputed", "Enter the figure (0 if there were none).",
+                                     column=code))
+
+
+def _fail_on_unscorable(method: Method, scores: Scores, months: list[str], panel: Panel) -> None:
+    """Under policy 'fail', a present unit whose indicator score is NaN is an error, with the reason."""
+    bad = np.argwhere(np.isnan(scores.indicator_scores[1:]) & scores.present[1:, :, None])
+    if len(bad) == 0:
+        return
+    t, u, j = bad[0]
+    ind = method.indicators[j]
+    value = scores.values[1:][t, u, j]
+    if np.isinf(value):
+        why = "its value is infinite"
+    elif np.isnan(value):
+        why = "its value is missing and could not be imputed (no unit has a value that month)"
+    else:
+        why = (f"all units have the same value, and normalise {ind.normalise['method']} gives no score "
+               "for that (set 'constant', e.g. 100)")
+    raise InputError(Problem(str(panel.data_dir), f"{ind.name} ({ind.code}) has no score for unit "
+                             f"{panel.units.index[u]} in {months[1:][t]}: {why}",
+                             "Fix the method spec, or use missing: skip to drop the indicator for that month."))
+
+
+def _fail_on_missing(method: Method, values: np.ndarray, inputs: PanelInputs, months: list[str],
+                     panel: Panel) -> None:
+    """Under policy 'fail', name the first indicator that cannot be computed and why."""
+    bad = np.argwhere(np.isnan(values))
+    if len(bad) == 0:
+        return
+    t, u, j = bad[0]
+    ind = method.indicators[j]
+    month = months[t]
+    reason = f"{ind.name} ({ind.code}) cannot be computed for {panel.units.index[u]} in {month}"
+    have = set(panel.months)
+    absent = [add_months(month, -k) for k in ind.lags if add_months(month, -k) not in have]
+    if absent:
+        reason += f": no data file for {', '.join(absent)}"
+        hint = f"Add {absent[0]}.csv to the data folder, or score under a method with missing: impute_mean."
+    else:
+        reason += ": a raw figure it needs is blank"
+        hint = "Fill the blank cells, or use a method with missing: impute_mean."
+    raise InputError(Problem(str(panel.data_dir), reason, hint))

@@ -1,0 +1,236 @@
+"""Validation of a parsed method spec: every key known, every value in range, the tree well formed.
+
+Each failure is an :class:`qyb.errors.InputError` naming the spec file, the key
+(``indicators[3].transform.baseline``), the rule broken and what to do.
+"""
+from __future__ import annotations
+
+from qyb.data.catalogue import MEASURE_CODES
+from qyb.data.months import parse_month
+from qyb.errors import InputError, Problem
+from qyb.method.options import _with_defaults
+from qyb.method.options import (AGGREGATIONS, DEDUCTION_KEYS, DEFAULTS_KEYS, GROUP_KEYS, IMPUTATIONS, INDEX_KEYS,
+                                INDICATOR_KEYS, MISSING_POLICIES, NORMALISATIONS, SCALINGS, SCREENS, STAR_KEYS,
+                                STAR_RULES, TOP_KEYS, TRANSFORMS, TREATMENTS)
+from qyb.vocab import BASELINES
+
+
+def _check_keys(src: str, where: str, mapping, allowed: set[str]) -> None:
+    if not isinstance(mapping, dict):
+        return
+    unknown = sorted(set(mapping) - allowed)
+    if unknown:
+        key = f"{where}.{unknown[0]}" if where else unknown[0]
+        raise _fail(src, key, "unknown key (a typo?)", f"Allowed here: {', '.join(sorted(allowed))}.")
+
+
+def _fail(source: str, key: str, rule: str, hint: str) -> InputError:
+    return InputError(Problem(source, f"key '{key}': {rule}", hint))
+
+
+
+def _check_step(src: str, key: str, value, table: dict) -> None:
+    """Validate a pipeline step spec (impute / screen / treat) and its parameters."""
+    if value is None or value is False:
+        return
+    _check_choice(src, key, value, table)
+    spec = _with_defaults(value, table)
+    extra = set(spec) - set(table[spec["method"]]) - {"method"}
+    if extra:
+        raise _fail(src, key, f"unknown parameters {sorted(extra)} for {spec['method']}",
+                    f"Allowed: {sorted(table[spec['method']]) or 'none'}.")
+    if spec["method"] == "group_mean" and not isinstance(spec.get("group"), str):
+        raise _fail(src, f"{key}.group", "missing", "Name the unit attribute that defines the groups, e.g. town.")
+    for k in ("dat_thresh", "nonzero_thresh"):
+        if k in spec and not (isinstance(spec[k], (int, float)) and 0 <= spec[k] <= 1):
+            raise _fail(src, f"{key}.{k}", f"{spec[k]!r} is not a number in [0, 1]", "E.g. 0.9.")
+    if "winmax" in spec and spec["winmax"] is not None and not (
+            isinstance(spec["winmax"], int) and not isinstance(spec["winmax"], bool) and spec["winmax"] >= 0):
+        raise _fail(src, f"{key}.winmax", f"{spec['winmax']!r} is not a whole number >= 0",
+                    "The most points winsorised per indicator, e.g. 5.")
+    for k in ("skew_thresh", "kurt_thresh"):
+        if k in spec and not isinstance(spec[k], (int, float)):
+            raise _fail(src, f"{key}.{k}", f"{spec[k]!r} is not a number", "E.g. skew 2, kurtosis 3.5.")
+
+
+def _validate(s: dict, src: str) -> None:
+    if not isinstance(s, dict):
+        raise _fail(src, "<top>", "the spec is not a mapping", "Write the spec as YAML keys (see methods/v1.yaml).")
+    for key in ("name", "effective_from", "index", "stars", "groups", "indicators"):
+        if key not in s:
+            raise _fail(src, key, "missing", "Add it; see methods/v1.yaml for a complete spec.")
+    _check_keys(src, "", s, TOP_KEYS)
+    _check_keys(src, "index", s["index"], INDEX_KEYS)
+    _check_keys(src, "defaults", s.get("defaults", {}), DEFAULTS_KEYS)
+    _check_keys(src, "stars", s["stars"], STAR_KEYS)
+    s["effective_from"] = parse_month(str(s["effective_from"]), f"{src}: key 'effective_from'")
+    if s.get("missing", "fail") not in MISSING_POLICIES:
+        raise _fail(src, "missing", f"'{s['missing']}' is not one of {MISSING_POLICIES}", "Pick one.")
+    index = s["index"]
+    root = index.get("code", "index") if isinstance(index, dict) else None
+    if root is None:
+        raise _fail(src, "index", "must be a mapping", "Give index: {code, name, scale}.")
+    _check_choice(src, "index.scale", index.get("scale", "identity"), SCALINGS)
+    _check_choice(src, "index.aggregation", index.get("aggregation", "arithmetic"), AGGREGATIONS)
+    _check_choice(src, "defaults.normalise", s.get("defaults", {}).get("normalise", "minmax"), NORMALISATIONS)
+    _check_choice(src, "defaults.aggregation", s.get("defaults", {}).get("aggregation", "arithmetic"), AGGREGATIONS)
+    _check_step(src, "impute", s.get("impute"), IMPUTATIONS)
+    _check_step(src, "screen", s.get("screen"), SCREENS)
+    _check_step(src, "treat", s.get("treat"), TREATMENTS)
+    codes: set[str] = {root}
+    groups = s["groups"]
+    if not isinstance(groups, list) or not groups:
+        raise _fail(src, "groups", "must be a non-empty list", "List the categories with code, name and weight.")
+    for n, g in enumerate(groups):
+        where = f"groups[{n}]"
+        _check_keys(src, where, g, GROUP_KEYS)
+        _check_node(src, where, g, codes)
+        _check_choice(src, f"{where}.aggregation", g.get("aggregation", "arithmetic"), AGGREGATIONS)
+    group_codes = {g["code"] for g in groups} | {root}
+    for n, g in enumerate(groups):
+        parent = g.get("parent", root)
+        if parent not in group_codes or parent == g["code"]:
+            raise _fail(src, f"groups[{n}].parent", f"'{parent}' is not a group code", "Name an existing group.")
+    _check_acyclic(src, groups, root)
+    indicators = s["indicators"]
+    if not isinstance(indicators, list) or not indicators:
+        raise _fail(src, "indicators", "must be a non-empty list", "List the indicators.")
+    for n, ind in enumerate(indicators):
+        where = f"indicators[{n}]"
+        _check_keys(src, where, ind, INDICATOR_KEYS)
+        _check_node(src, where, ind, codes)
+        if ind.get("parent") not in group_codes:
+            raise _fail(src, f"{where}.parent", f"'{ind.get('parent')}' is not a group code",
+                        "Set parent to one of the group codes.")
+        _check_indicator(src, where, ind, s.get("measures"))
+        own = ind.get("treat")
+        if own is not None and own is not False:
+            _check_step(src, f"{where}.treat", own if not isinstance(own, dict) or "method" in own
+                        else {"method": "winsorise", **own}, TREATMENTS)
+    parents = {i["parent"] for i in indicators} | {g.get("parent", root) for g in groups}
+    for n, g in enumerate(groups):
+        if g["code"] not in parents:
+            raise _fail(src, f"groups[{n}]", f"group '{g['code']}' has no indicators or subgroups",
+                        "Give it children or remove it.")
+    for n, d in enumerate(s.get("deductions", [])):
+        where = f"deductions[{n}]"
+        _check_keys(src, where, d, DEDUCTION_KEYS)
+        _check_measure(src, f"{where}.measure", d.get("measure"), s.get("measures"))
+        if "max_points" in d and (isinstance(d["max_points"], bool) or not isinstance(d["max_points"], (int, float))
+                                  or d["max_points"] < 0):
+            raise _fail(src, f"{where}.max_points", f"{d['max_points']!r} is not a number >= 0",
+                        "The most points this rule may deduct, e.g. 15.")
+        if not isinstance(d.get("points"), (int, float)) or d["points"] < 0:
+            raise _fail(src, f"{where}.points", "must be a number >= 0", "Points deducted per event.")
+        if d.get("target") not in group_codes:
+            raise _fail(src, f"{where}.target", f"'{d.get('target')}' is not a group code", "Name a group or the index.")
+    _check_stars(src, s["stars"])
+
+
+def _check_choice(src: str, key: str, value, table: dict) -> None:
+    """``value`` is a method name or {method: name, **parameters}; the parameters must be the method's."""
+    method = value if isinstance(value, str) else (value or {}).get("method")
+    if method not in table:
+        raise _fail(src, key, f"'{method}' is not one of {sorted(table)}", "Pick one of those.")
+    if isinstance(value, dict):
+        unknown = sorted(set(value) - set(table[method]) - {"method"})
+        if unknown:
+            raise _fail(src, f"{key}.{unknown[0]}", f"unknown parameters {unknown} for {method} (a typo?)",
+                        f"Allowed: {', '.join(sorted(table[method])) or 'none'}.")
+        for param, given in value.items():
+            if param != "method" and isinstance(table[method].get(param), float) and (
+                    isinstance(given, bool) or not isinstance(given, (int, float))):
+                raise _fail(src, f"{key}.{param}", f"{given!r} is not a number", "Give a number.")
+
+
+def _check_node(src: str, where: str, node: dict, codes: set[str]) -> None:
+    if not isinstance(node, dict) or not node.get("code"):
+        raise _fail(src, f"{where}.code", "missing", "Give every node a unique ASCII code.")
+    if node["code"] in codes:
+        raise _fail(src, f"{where}.code", f"'{node['code']}' is used twice", "Codes must be unique.")
+    codes.add(node["code"])
+    w = node.get("weight", 1.0)
+    if isinstance(w, bool) or not isinstance(w, (int, float)) or not w > 0:
+        raise _fail(src, f"{where}.weight", f"{w!r} is not a positive number",
+                    "Weights must be > 0; remove a node rather than give it weight 0.")
+
+
+def _check_measure(src: str, key: str, measure, extra) -> None:
+    known = set(MEASURE_CODES) | set(extra or [])
+    if measure not in known:
+        raise _fail(src, key, f"unknown measure '{measure}'",
+                    "Use a measure code from the raw data contract (README), e.g. fraud_alerts.")
+
+
+def _check_indicator(src: str, where: str, ind: dict, extra_measures) -> None:
+    tr = ind.get("transform")
+    ttype = tr if isinstance(tr, str) else (tr or {}).get("type")
+    if ttype not in TRANSFORMS:
+        raise _fail(src, f"{where}.transform.type", f"'{ttype}' is not one of {sorted(TRANSFORMS)}", "Pick one.")
+    if isinstance(tr, str):
+        ind["transform"] = {"type": tr}
+    roles, _ = TRANSFORMS[ttype]
+    measures = ind.get("measures")
+    if not isinstance(measures, dict):
+        raise _fail(src, f"{where}.measures", "must map roles to measures",
+                    f"For a {ttype} transform give: {', '.join(roles)}.")
+    for role in roles:
+        if role not in measures:
+            raise _fail(src, f"{where}.measures.{role}", "missing", f"A {ttype} transform needs {role}.")
+        _check_measure(src, f"{where}.measures.{role}", measures[role], extra_measures)
+    t = ind["transform"]
+    _check_keys(src, f"{where}.transform", t, set(TRANSFORMS[ttype][1]) | {"type"})
+    if ttype == "reduction" and t.get("baseline", "yoy") not in BASELINES:
+        raise _fail(src, f"{where}.transform.baseline", f"not one of {sorted(BASELINES)}", "Pick one.")
+    for param, rule, ok in (("per", "a number > 0", lambda v: v > 0), ("floor", "a number > 0", lambda v: v > 0),
+                            ("zero_total", "a number in [0, 1] or null", lambda v: 0 <= v <= 1)):
+        if param in t and not (t[param] is None and param == "zero_total") and not (
+                isinstance(t[param], (int, float)) and not isinstance(t[param], bool) and ok(t[param])):
+            raise _fail(src, f"{where}.transform.{param}", f"{t[param]!r} is not {rule}", "Fix the value.")
+    if "denominator" in t and not isinstance(t["denominator"], str):
+        raise _fail(src, f"{where}.transform.denominator", "must name a column of units.csv", "E.g. population.")
+    if ind.get("direction", 1) not in (1, -1):
+        raise _fail(src, f"{where}.direction", "must be 1 (higher is better) or -1 (lower is better)", "Fix it.")
+    norm = ind.get("normalise")
+    if norm is not None:
+        _check_choice(src, f"{where}.normalise", norm, NORMALISATIONS)
+        if isinstance(norm, dict) and norm.get("method") == "goalposts":
+            if not all(isinstance(norm.get(k), (int, float)) for k in ("worst", "best")) or norm["worst"] == norm["best"]:
+                raise _fail(src, f"{where}.normalise", "goalposts need numeric, different 'worst' and 'best'",
+                            "Give e.g. {method: goalposts, worst: 0.8, best: 1.0}.")
+            if (norm["best"] > norm["worst"]) != (ind.get("direction", 1) == 1):
+                raise _fail(src, f"{where}.normalise", "the goalposts point the other way than 'direction'",
+                            "For direction 1 best > worst; for direction -1 best < worst.")
+
+
+def _check_acyclic(src: str, groups: list[dict], root: str) -> None:
+    parent = {g["code"]: g.get("parent", root) for g in groups}
+    for code in parent:
+        seen, node = set(), code
+        while node != root:
+            if node in seen:
+                raise _fail(src, "groups", f"the parent chain of '{code}' loops", "Fix the parent keys.")
+            seen.add(node)
+            node = parent[node]
+
+
+def _check_stars(src: str, stars: dict) -> None:
+    rule = stars.get("rule") if isinstance(stars, dict) else None
+    if rule not in STAR_RULES:
+        raise _fail(src, "stars.rule", f"'{rule}' is not one of {STAR_RULES}", "Pick thresholds or shares.")
+    if rule == "none":  # no star rating (e.g. a reference index such as COINr's ASEM example)
+        return
+    if rule == "thresholds":
+        thr = stars.get("thresholds", {})
+        vals = [thr.get(k) for k in (5, 4, 3, 2)]
+        if any(not isinstance(v, (int, float)) for v in vals) or vals != sorted(vals, reverse=True):
+            raise _fail(src, "stars.thresholds", "need numeric minimum index for 5, 4, 3 and 2 stars, descending",
+                        "E.g. {5: 85, 4: 75, 3: 65, 2: 55}; below the 2-star minimum is 1 star.")
+    else:
+        shares = stars.get("shares", {})
+        vals = [shares.get(k) for k in (5, 4, 3, 2, 1)]
+        if any(not isinstance(v, (int, float)) or v < 0 for v in vals) or abs(sum(vals) - 1) > 1e-9:
+            raise _fail(src, "stars.shares", "need a share for each of 5..1 stars, >= 0, summing to 1",
+                        "E.g. {5: 0.1, 4: 0.2, 3: 0.4, 2: 0.2, 1: 0.1}.")
+
+

@@ -1,0 +1,422 @@
+"""The monthly job behind ``qyb run``: validate, execute the report notebooks, publish ``reports/YYYY-MM/``.
+
+Steps (one progress line each, with its duration; ``--quiet`` silences them):
+
+1. **validate**: score the month through the same path as ``qyb score``
+   (:func:`qyb.scorecard.scorecard_for`); bad input raises
+   :class:`qyb.errors.InputError` (exit 2) before any notebook starts and before
+   anything is written under ``reports/``.
+2. **notebooks**: every entry of :data:`REGISTRY` is executed with the papermill
+   Python API (explicit kernel, working directory, per-cell timeout, log
+   output) into a build folder ``reports/.build-YYYY-MM-xxxx``; notebooks whose
+   ``after`` entries are done run concurrently in threads (each kernel is its
+   own process). Each executed notebook is converted to HTML in-process
+   (nbconvert ``HTMLExporter``, no code, no prompts, no parameter cells) as soon
+   as it finishes.
+3. **xlsx**: while the notebooks run, the 榜单 is written as ``ranking.xlsx`` and
+   ``ranking.csv`` from the scorecard of step 1 (nothing is scored twice).
+4. **publish**: ``index.html`` and ``run.json`` are written, then the build folder
+   is renamed to ``reports/YYYY-MM`` (an existing one is renamed aside first and
+   deleted afterwards). If any notebook fails, its error notebook is kept under
+   ``reports/_failed/YYYY-MM/``, the failing cell and error are printed, the
+   build folder is removed and the previous ``reports/YYYY-MM`` stays as it was.
+
+To add a notebook to the run (issues 4 and 5), append a :class:`NotebookSpec`
+to :data:`REGISTRY`.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+import shutil
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from qyb.errors import InputError, Problem
+
+KERNEL_NAME = "qyb"
+CELL_TIMEOUT = 600  # seconds per cell
+PARAMETER_NAMES = ("month", "method", "data_dir", "output_dir", "unit")
+
+
+@dataclass(frozen=True)
+class NotebookSpec:
+    """One notebook of the monthly run.
+
+    ``name``: file stem in ``notebooks/`` (``01_ranking`` -> ``notebooks/01_ranking.ipynb``);
+    ``title``: the Chinese title on index.html; ``params``: which of
+    :data:`PARAMETER_NAMES` are injected (all plain strings); ``per_month``: True
+    when its content belongs to the month being run (it receives ``month``),
+    False for a notebook about the whole history (it may still list ``month``
+    to know where the history ends); ``after``: names of notebooks that must
+    finish first (their outputs are read); ``path``: another notebook file
+    (tests use it for a broken copy).
+    """
+
+    name: str
+    title: str
+    params: tuple[str, ...] = ("month", "method", "data_dir", "output_dir")
+    per_month: bool = True
+    after: tuple[str, ...] = ()
+    path: Path | None = None
+    timeout: int = CELL_TIMEOUT
+
+    def source(self) -> Path:
+        from qyb.paths import NOTEBOOKS
+
+        return Path(self.path) if self.path else NOTEBOOKS / f"{self.name}.ipynb"
+
+
+#: The notebooks of the monthly run, in the order index.html lists them.
+REGISTRY: list[NotebookSpec] = [
+    NotebookSpec("01_ranking", "榜单 (ranking list)"),
+    NotebookSpec("02_movements", "指标变动与排名区间 (movements and rank intervals)"),
+    NotebookSpec("03_method_review", "评分方法评估 (method review)"),
+    NotebookSpec("04_unit_profiles", "体检表 (unit check-up sheets)",
+                 params=("month", "method", "data_dir", "output_dir", "unit")),
+]
+
+
+class NotebookFailed(Exception):
+    """A notebook raised: which one, the failing cell's source, the error, and where the notebook was kept."""
+
+    def __init__(self, name: str, cell_source: str, error: str, kept: Path | None):
+        self.name, self.cell_source, self.error, self.kept = name, cell_source, error, kept
+        super().__init__(f"notebook {name} failed: {error}")
+
+    def report(self) -> str:
+        cell = "\n".join(f"    {line}" for line in self.cell_source.strip().splitlines())
+        kept = f"\n  出错的笔记本已保存 (error notebook kept): {self.kept}" if self.kept else ""
+        return (f"错误 (error): 笔记本 {self.name} 执行失败 (notebook failed)\n"
+                f"  出错的单元格 (failing cell):\n{cell}\n  {self.error}{kept}")
+
+
+# ---------------------------------------------------------------- progress
+class Progress:
+    """One line per step with its duration; silent when quiet. Thread-safe."""
+
+    def __init__(self, quiet: bool = False, stream=None):
+        self.quiet = quiet
+        self.stream = stream or sys.stdout
+        self.steps: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def done(self, step: str, seconds: float, detail: str = "") -> None:
+        with self._lock:
+            self.steps[step] = seconds
+            if not self.quiet:
+                extra = f"  {detail}" if detail else ""
+                print(f"[qyb run] {step:<32} {seconds:6.2f} s{extra}", file=self.stream, flush=True)
+
+
+class _Timer:
+    def __init__(self, progress: Progress, step: str):
+        self.progress, self.step = progress, step
+
+    def __enter__(self):
+        self.t0 = time.perf_counter()
+        return self
+
+    def __exit__(self, exc_type, *rest):
+        if exc_type is None:
+            self.progress.done(self.step, time.perf_counter() - self.t0, getattr(self, "detail", ""))
+        return False
+
+
+# ---------------------------------------------------------------- kernel, execution, HTML
+KERNEL_LOG_FLAG = "--IPKernelApp.log_level=CRITICAL"  # batch runs: no TCP-encryption warning per kernel
+
+
+def ensure_kernel(name: str = KERNEL_NAME) -> str:
+    """Make sure the Jupyter kernel ``name`` exists in this environment (install it if not).
+
+    The spec runs this interpreter (``sys.executable``) with ipykernel, logging
+    errors only. ``make install`` calls this too (``python -m qyb.report.run --install-kernel``).
+    """
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    manager = KernelSpecManager()
+    try:
+        spec = manager.get_kernel_spec(name)
+        if KERNEL_LOG_FLAG in spec.argv and Path(spec.argv[0]).exists():
+            return name
+    except NoSuchKernel:
+        pass
+    with tempfile.TemporaryDirectory() as tmp:
+        spec = {"argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}", KERNEL_LOG_FLAG],
+                "display_name": f"{name} (Python 3)", "language": "python",
+                "metadata": {"debugger": True}}
+        (Path(tmp) / "kernel.json").write_text(json.dumps(spec, indent=1), encoding="utf-8")
+        manager.install_kernel_spec(tmp, kernel_name=name, prefix=sys.prefix)
+    return name
+
+
+def notebook_html(nb) -> str:
+    """Executed notebook -> standalone HTML without code, prompts or the parameter cells."""
+    import copy
+
+    from nbconvert import HTMLExporter
+
+    nb = copy.deepcopy(nb)
+    nb.cells = [c for c in nb.cells
+                if not {"injected-parameters", "parameters"} & set(c.get("metadata", {}).get("tags", []))]
+    exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
+    body, _ = exporter.from_notebook_node(nb)
+    return body
+
+
+KERNEL_START_ATTEMPTS = 3
+
+
+def run_papermill(source: Path, out: Path, parameters: dict, kernel: str = KERNEL_NAME,
+                  working_dir: Path | None = None, timeout: int = CELL_TIMEOUT, log_output: bool = False):
+    """``papermill.execute_notebook`` with a retry when the *kernel fails to start*.
+
+    Kernels started at the same moment by several processes can race for the same free
+    TCP port (jupyter_client picks ports by binding to port 0 and releasing them), and the
+    loser dies before replying to kernel_info. That is not the notebook's fault, so the
+    start is retried (up to :data:`KERNEL_START_ATTEMPTS`); an error raised by a cell
+    (``PapermillExecutionError``) is never retried. The kernel's working directory is
+    ``working_dir``, set through nbclient's ``resources['metadata']['path']``, not papermill's
+    ``cwd=``, which chdir()s the whole process (unsafe with notebooks in threads).
+    """
+    import random
+
+    import papermill as pm
+
+    resources = {"metadata": {"path": str(working_dir)}} if working_dir else {}
+    for attempt in range(1, KERNEL_START_ATTEMPTS + 1):
+        try:
+            return pm.execute_notebook(str(source), str(out), parameters=parameters, kernel_name=kernel,
+                                       cwd=None, resources=resources, execution_timeout=timeout,
+                                       log_output=log_output, progress_bar=False,
+                                       request_save_on_cell_execute=False)
+        except pm.PapermillExecutionError:
+            raise
+        except Exception as exc:
+            start_failed = "kernel_info" in str(exc) or type(exc).__name__ in ("ZMQError", "DeadKernelError")
+            if not start_failed or attempt == KERNEL_START_ATTEMPTS:
+                raise
+            time.sleep(0.2 + random.random())  # spread the retries of racing processes
+
+
+def execute_one(spec: NotebookSpec, parameters: dict, build: Path, kernel: str, log_output: bool = True,
+                html: bool = True):
+    """Execute one notebook into ``build/notebooks/NAME.ipynb`` (and ``build/NAME.html``).
+
+    Returns (seconds executing, seconds converting). Raises papermill's
+    PapermillExecutionError when a cell fails (the output notebook holds the error).
+    """
+    import nbformat
+
+    out = build / "notebooks" / f"{spec.name}.ipynb"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    params = {k: str(parameters.get(k, "")) for k in spec.params}
+    t0 = time.perf_counter()
+    nb = run_papermill(spec.source(), out, params, kernel, working_dir=build, timeout=spec.timeout,
+                       log_output=log_output)
+    t1 = time.perf_counter()
+    if html:
+        nb = nbformat.from_dict(nb)
+        (build / f"{spec.name}.html").write_text(notebook_html(nb), encoding="utf-8")
+    return t1 - t0, time.perf_counter() - t1
+
+
+def _failed_cell(path: Path) -> str:
+    """Source of the first cell whose output is an error, from an executed notebook file."""
+    import nbformat
+
+    try:
+        nb = nbformat.read(str(path), as_version=4)
+    except Exception:
+        return ""
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error":
+                return cell.source
+    return ""
+
+
+def execute_all(specs: list[NotebookSpec], parameters: dict, build: Path, progress: Progress,
+                kernel: str = KERNEL_NAME, failed_dir: Path | None = None, html: bool = True,
+                max_workers: int | None = None) -> None:
+    """Execute ``specs`` concurrently where their ``after`` lists allow; HTML as each finishes.
+
+    On the first failure: waits for the running notebooks, starts no new ones,
+    copies the failed notebook to ``failed_dir`` and raises :class:`NotebookFailed`.
+    """
+    names = {s.name for s in specs}
+    for s in specs:
+        missing = [a for a in s.after if a not in names]
+        if missing:
+            raise ValueError(f"notebook {s.name} runs after unknown notebook(s) {missing}")
+    pending = list(specs)
+    done: set[str] = set()
+    running: dict[Future, NotebookSpec] = {}
+    failure: tuple[NotebookSpec, BaseException] | None = None
+    with ThreadPoolExecutor(max_workers=max_workers or len(specs) or 1, thread_name_prefix="qyb-nb") as pool:
+        while pending or running:
+            if failure is None:
+                ready = [s for s in pending if set(s.after) <= done]
+                for s in ready:
+                    pending.remove(s)
+                    running[pool.submit(execute_one, s, parameters, build, kernel, True, html)] = s
+            if not running:
+                break
+            finished, _ = wait(list(running), return_when=FIRST_COMPLETED)
+            for fut in finished:
+                s = running.pop(fut)
+                exc = fut.exception()
+                if exc is not None:
+                    failure = failure or (s, exc)
+                    continue
+                run_s, html_s = fut.result()
+                done.add(s.name)
+                progress.done(f"notebook {s.name}", run_s)
+                if html:
+                    progress.done(f"html {s.name}", html_s)
+            if failure is not None:
+                pending.clear()
+    if failure is not None:
+        spec, exc = failure
+        out = build / "notebooks" / f"{spec.name}.ipynb"
+        kept = None
+        if out.exists() and failed_dir is not None:
+            failed_dir.mkdir(parents=True, exist_ok=True)
+            kept = failed_dir / f"{spec.name}.ipynb"
+            shutil.copyfile(out, kept)
+        source = getattr(exc, "source", None) or (_failed_cell(out) if out.exists() else "")
+        ename, evalue = getattr(exc, "ename", None), getattr(exc, "evalue", None)
+        error = f"{ename}: {evalue}" if ename else f"{type(exc).__name__}: {exc}"
+        raise NotebookFailed(spec.name, source, error, kept) from exc
+
+
+# ---------------------------------------------------------------- publishing
+def publish(build: Path, final: Path) -> None:
+    """Rename ``build`` to ``final``; an existing ``final`` is renamed aside first and deleted after."""
+    if final.exists():
+        aside = final.parent / f".old-{final.name}-{os.getpid()}-{time.time_ns()}"
+        os.rename(final, aside)
+        try:
+            os.rename(build, final)
+        except BaseException:
+            os.rename(aside, final)
+            raise
+        shutil.rmtree(aside, ignore_errors=True)
+    else:
+        os.rename(build, final)
+
+
+def resolve_month(args, data_dir: Path) -> str:
+    """``--month`` (validated) or, with ``--latest``, the latest month file in the data folder."""
+    from qyb.data.monthfile import month_files
+    from qyb.data.months import parse_month
+
+    if getattr(args, "month", None):
+        return parse_month(args.month)
+    if getattr(args, "latest", False):
+        months = sorted(month_files(data_dir))
+        if not months:
+            raise InputError(Problem(str(data_dir), "no month files in the data folder",
+                                     "Add YYYY-MM.csv files, or pass --data with the right folder."))
+        return months[-1]
+    raise InputError(Problem("--month", "no month given", "Pass --month YYYY-MM or --latest."))
+
+
+def run_month(args, registry: list[NotebookSpec] | None = None, kernel: str = KERNEL_NAME) -> int:
+    """The monthly job (``qyb run``). Returns the exit status; raises InputError for bad input."""
+    from qyb.report import ranking
+    from qyb.report import publish as report
+    from qyb.data.files import write_bytes_atomic
+    from qyb.paths import DATA_RAW, REPORTS
+    from qyb.edition import add_published_previous, resolve_method, score_table
+    from qyb.movements.intervals import rank_intervals_cached
+
+    started = _dt.datetime.now().astimezone()
+    progress = Progress(quiet=getattr(args, "quiet", False))
+    specs = list(REGISTRY if registry is None else registry)
+    data_dir = Path(args.data).resolve() if getattr(args, "data", None) else DATA_RAW
+    reports_root = Path(args.reports).resolve() if getattr(args, "reports", None) else REPORTS
+
+    # 1. validate: the same scoring path as `qyb score`; nothing written yet
+    with _Timer(progress, "validate") as t:
+        month = resolve_month(args, data_dir)
+        method = resolve_method(month, getattr(args, "method", None))
+        table_m, panel = score_table(month, method, data_dir)  # what scorecard_for does (qyb score)
+        card = add_published_previous(table_m.scorecard(month), panel, month, method)
+        t.detail = f"{month}, method {method.name}, {len(card)} units"
+    ensure_kernel(kernel)
+
+    reports_root.mkdir(parents=True, exist_ok=True)
+    build = Path(tempfile.mkdtemp(prefix=f".build-{month}-", dir=reports_root))
+    parameters = {"month": month, "method": getattr(args, "method", None) or method.name,
+                  "data_dir": str(data_dir), "output_dir": str(build), "unit": ""}
+    try:
+        # 2 + 3. notebooks in worker threads; the 榜单 files in this thread meanwhile
+        with _Timer(progress, "rank intervals"):  # once: the notebooks read tables/rank_intervals.csv
+            intervals = rank_intervals_cached(build, month, method, data_dir)
+        table = ranking.ranking_table(card, method, intervals=intervals)
+        notes = [ranking.method_change_note(card)]
+        if panel.synthetic:
+            notes.insert(0, report.SYNTHETIC_BANNER)
+        errors: list[BaseException] = []
+
+        def run_notebooks():
+            try:
+                execute_all(specs, parameters, build, progress, kernel,
+                            failed_dir=reports_root / "_failed" / month)
+            except BaseException as exc:  # re-raised in the main thread
+                errors.append(exc)
+
+        worker = threading.Thread(target=run_notebooks, name="qyb-notebooks")
+        t_nb = time.perf_counter()
+        worker.start()
+        with _Timer(progress, "xlsx + csv"):
+            write_bytes_atomic(report.ranking_csv_bytes(table), build / "ranking.csv")
+            write_bytes_atomic(report.ranking_xlsx_bytes(table, notes=notes, month=month), build / "ranking.xlsx")
+        worker.join()
+        if errors:
+            raise errors[0]
+        progress.steps["notebooks (wall)"] = time.perf_counter() - t_nb
+
+        # 4. publish
+        with _Timer(progress, "publish") as t:
+            figures = sorted(p.relative_to(build).as_posix() for p in (build / "figures").glob("*.png")) \
+                if (build / "figures").is_dir() else []
+            pages = [{"title": s.title, "html": f"{s.name}.html", "notebook": f"notebooks/{s.name}.ipynb"}
+                     for s in specs]
+            files = {"榜单 ranking.xlsx": "ranking.xlsx", "榜单 ranking.csv (UTF-8 BOM)": "ranking.csv",
+                     "运行记录 run.json": "run.json"}
+            index_figures = [f for f in figures if not Path(f).name.startswith("profile_")]
+            (build / "index.html").write_text(
+                report.index_html(month, method, pages, files, index_figures, table, panel.synthetic, notes),
+                encoding="utf-8")
+            record = report.run_record(month, method, panel, parameters | {"output_dir": f"reports/{month}"},
+                                       started, dict(progress.steps), [s.name for s in specs])
+            record["parameters"]["kernel"] = kernel
+            final = reports_root / month
+            (build / "run.json").write_text(json.dumps(record, ensure_ascii=False, indent=2) + "\n",
+                                            encoding="utf-8")
+            publish(build, final)
+        if not progress.quiet:
+            print(f"[qyb run] 报告已发布 (published): {final / 'index.html'}", flush=True)
+        return 0
+    except NotebookFailed as exc:
+        print(exc.report(), file=sys.stderr)
+        return 1
+    finally:
+        if build.exists():
+            shutil.rmtree(build, ignore_errors=True)
+
+
+if __name__ == "__main__":  # python -m qyb.report.run --install-kernel
+    if sys.argv[1:] == ["--install-kernel"]:
+        print(f"kernel {ensure_kernel()} installed in {sys.prefix}")
+    else:
+        print("usage: python -m qyb.report.run --install-kernel   (the monthly run itself is `qyb run`)")

@@ -1,0 +1,2 @@
+"""TODO"""
+from qyb.sample.build import *  # noqa
