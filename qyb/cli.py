@@ -9,7 +9,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from qyb.errors import InputError
+from qyb.errors import InputError, QybError
 
 EXIT_OK, EXIT_ERROR, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -28,17 +28,20 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(EXIT_BAD_INPUT)
 
 
-def cmd_score(args) -> int:
-    from qyb.data.files import write_csv_atomic
-    from qyb.data.months import parse_month
-    from qyb.paths import DATA_PROCESSED
-    from qyb.edition import scorecard_for
+def _out_path(given: str | None, default: Path) -> Path:
+    return Path(given) if given else default
 
-    month = parse_month(args.month)
-    card = scorecard_for(month, args.method, args.data)
-    out = Path(args.out) if args.out else DATA_PROCESSED / month / f"scorecard_{card['method'].iat[0]}.csv"
+
+def cmd_score(args) -> int:
+    import qyb
+    from qyb.data.files import write_csv_atomic
+    from qyb.paths import DATA_PROCESSED
+
+    ed = qyb.load(args.month, args.method, args.data)
+    card = ed.scorecard
+    out = _out_path(args.out, DATA_PROCESSED / ed.month / f"scorecard_{ed.method.name}.csv")
     write_csv_atomic(card, out)
-    print(f"scorecard {month} ({card['method'].iat[0]}, {len(card)} units) -> {out}")
+    print(f"scorecard {ed.month} ({ed.method.name}, {len(card)} units) -> {out}")
     return EXIT_OK
 
 
@@ -66,42 +69,44 @@ def _write_table(frame, out: Path, what: str) -> int:
 
 
 def cmd_movements(args) -> int:
-    from qyb.data.months import parse_month
-    from qyb.movements.tables import load_movement_panel, movements_all, movements_table
+    import qyb
     from qyb.paths import DATA_PROCESSED
 
-    month = parse_month(args.month)
-    panel = load_movement_panel(month, args.data)
-    if args.indicator == "all":
-        frame = movements_all(panel, month)
-    else:
-        frame = movements_table(panel, month, args.indicator, args.baseline)
-    out = Path(args.out) if args.out else DATA_PROCESSED / month / f"movements_{args.indicator}_{args.baseline}.csv"
-    return _write_table(frame, out, f"movements {month}")
+    ed = qyb.load(args.month, None, args.data)
+    baseline = args.baseline or (None if args.indicator == "all" else "yoy")
+    frame = ed.movements(args.indicator, baseline)
+    if frame.empty:
+        from qyb.errors import InputError, Problem
+        from qyb.movements.tables import BASELINE_NAMES
+
+        which = BASELINE_NAMES[baseline] if baseline else "any baseline"
+        raise InputError(Problem(str(ed.data_dir), f"cannot compare {ed.month} against {which}: "
+                                 "the baseline months are not in the data",
+                                 "Add the baseline months' files, or choose another baseline (--baseline)."))
+    default = DATA_PROCESSED / ed.month / f"movements_{args.indicator}_{baseline or 'all'}.csv"
+    return _write_table(frame, _out_path(args.out, default), f"movements {ed.month}")
 
 
 def cmd_intervals(args) -> int:
-    from qyb.data.months import parse_month
+    import qyb
     from qyb.paths import DATA_PROCESSED
-    from qyb.movements.intervals import rank_intervals_for
 
-    month = parse_month(args.month)
-    frame = rank_intervals_for(month, args.method, args.data, n_draws=args.draws, seed=args.seed)
-    out = Path(args.out) if args.out else DATA_PROCESSED / month / f"rank_intervals_{frame['method'].iat[0]}.csv"
-    return _write_table(frame, out, f"rank intervals {month} ({args.draws} draws, seed {args.seed})")
+    ed = qyb.load(args.month, args.method, args.data)
+    frame = ed.rank_intervals(args.draws, args.seed)
+    out = _out_path(args.out, DATA_PROCESSED / ed.month / f"rank_intervals_{ed.method.name}.csv")
+    return _write_table(frame, out, f"rank intervals {ed.month} ({args.draws} draws, seed {args.seed})")
 
 
 def cmd_review(args) -> int:
-    from qyb.data.months import parse_month
+    import qyb
     from qyb.paths import DATA_PROCESSED
-    from qyb.review.review import run_review, write_review_tables
+    from qyb.report.tables import write_tables
 
-    month = parse_month(args.month)
-    review = run_review(month, args.methods, args.schemes, n_draws=args.draws, seed=args.seed,
-                        data_dir=args.data, method=args.method)
-    out = Path(args.out) if args.out else DATA_PROCESSED / month / "review"
-    paths = write_review_tables(review, out)
-    print(f"method review {month} ({review.method.name}, {args.draws} draws) -> "
+    ed = qyb.load(args.month, args.method, args.data)
+    review = ed.review(args.methods, args.schemes, draws=args.draws, seed=args.seed)
+    out = _out_path(args.out, DATA_PROCESSED / ed.month / "review")
+    paths = write_tables(review.tables(), out / "tables")
+    print(f"method review {ed.month} ({review.method.name}, {args.draws} draws) -> "
           + ", ".join(str(p) for p in paths.values()))
     return EXIT_OK
 
@@ -127,13 +132,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("methods", help="describe the method specs")
     p.add_argument("name", nargs="?")
     p.set_defaults(func=cmd_methods)
-    from qyb.data.catalogue import COUNT_INDICATORS, MOVEMENT_BASELINES as BASELINES
+    from qyb.data.catalogue import COUNT_INDICATORS
+    from qyb.vocab import BASELINES
 
     p = sub.add_parser("movements", help="is a movement real? rate ratios, exact intervals, p, q, verdicts")
     p.add_argument("--month", required=True, help="YYYY-MM")
     p.add_argument("--indicator", default="fraud_alerts", choices=[*COUNT_INDICATORS, "all"],
                    help="count measure (default fraud_alerts 电诈警情); all: every count x every baseline")
-    p.add_argument("--baseline", default="yoy", choices=BASELINES, help="mom | yoy | 3m (default yoy)")
+    p.add_argument("--baseline", choices=list(BASELINES),
+                   help="mom | yoy | 3m (default: yoy for one indicator, all three for --indicator all)")
     p.add_argument("--data")
     p.add_argument("--out", help="output CSV (default: data/processed/YYYY-MM/movements_...csv)")
     p.set_defaults(func=cmd_movements)
@@ -174,6 +181,9 @@ def main(argv: list[str] | None = None) -> int:
     except InputError as exc:
         print(exc.message(), file=sys.stderr)
         return EXIT_BAD_INPUT
+    except QybError as exc:
+        print(f"错误 (error): {exc}", file=sys.stderr)
+        return EXIT_ERROR
     except KeyboardInterrupt:
         return EXIT_ERROR
     except Exception as exc:  # anything else: one line, not a traceback, unless asked

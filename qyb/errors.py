@@ -25,7 +25,11 @@ class Problem:
         return f"{', '.join(where)}: {self.rule}. {self.hint}"
 
 
-class InputError(Exception):
+class QybError(Exception):
+    """Base of the errors qyb raises on purpose; catch this to catch them all (and nothing else)."""
+
+
+class InputError(QybError):
     """Bad input: one or more problems found. The command line exits with status 2."""
 
     def __init__(self, problems: list[Problem] | Problem):
@@ -38,6 +42,10 @@ class InputError(Exception):
         lines = [f"输入错误 (bad input): {len(self.problems)} problems found"]
         lines += [f"  {i}. {p}" for i, p in enumerate(self.problems, 1)]
         return "\n".join(lines)
+
+
+class OutputError(QybError):
+    """An output location failed (read-only, full, not a folder). The command line exits with status 1."""
 
 
 class ProblemLog:

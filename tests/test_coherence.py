@@ -10,7 +10,7 @@ from qyb.review.coherence import (
     correlation_matrix,
     cronbach_alpha,
     cronbach_alpha_by_group,
-    effective_weights,
+    correlation_weights,
     pca_variance_explained,
 )
 
@@ -137,7 +137,7 @@ def test_effective_weights_linear_index():
     w = np.array([0.5, 0.3, 0.2])
     X = pd.DataFrame(rng.normal(size=(n, 3)) * sd, columns=["order", "fraud", "traffic"])
     y = X.to_numpy() @ w
-    res = effective_weights(X, y, nominal={"order": 5, "fraud": 3, "traffic": 2}, n_bins=50)
+    res = correlation_weights(X, y, nominal={"order": 5, "fraud": 3, "traffic": 2}, n_bins=50)
     assert list(res.columns) == ["child", "nominal", "r", "r2", "r2_share", "eta2", "eta2_share"]
     truth = w**2 * sd**2 / (w**2 * sd**2).sum()
     np.testing.assert_allclose(res["nominal"], w)
@@ -152,11 +152,11 @@ def test_effective_weights_eta2_hand_example_and_nonlinear():
     # 4 units, 2 bins; child x = (1,2,3,4) -> bins {1,2}, {3,4}; y = (0, 2, 4, 6)
     #   ȳ = 3, bin means 1 and 5 -> between SS = 2·4 + 2·4 = 16; total SS = 9+1+1+9 = 20
     #   η² = 16/20 = 0.8;  r = 1 so r² = 1
-    res = effective_weights(pd.DataFrame({"x": [1, 2, 3, 4]}), [0, 2, 4, 6], n_bins=2)
+    res = correlation_weights(pd.DataFrame({"x": [1, 2, 3, 4]}), [0, 2, 4, 6], n_bins=2)
     assert res.loc[0, "eta2"] == pytest.approx(0.8) and res.loc[0, "r2"] == pytest.approx(1.0)
     # a U-shaped dependence: r² ≈ 0 but η² large
     rng = np.random.default_rng(0)
     x = rng.uniform(-1, 1, 5000)
-    res2 = effective_weights(pd.DataFrame({"u": x, "noise": rng.uniform(size=5000)}), x**2, n_bins=20)
+    res2 = correlation_weights(pd.DataFrame({"u": x, "noise": rng.uniform(size=5000)}), x**2, n_bins=20)
     assert res2.loc[0, "r2"] < 0.01 and res2.loc[0, "eta2"] > 0.95
     assert res2.loc[1, "eta2"] < 0.02

@@ -152,26 +152,26 @@ def _monthly():
 def test_baselines():
     counts = _monthly()
     pop = pd.Series({"永宁": 29000.0, "新市": 20000.0})
-    mom = baseline_counts(counts, pop, "2023-03", "mom")
+    mom = baseline_counts(counts, pop, "2023-03", (1,), "mom")
     assert mom.loc["永宁", "count_before"] == 14 and mom.loc["永宁", "count_now"] == 15
     assert mom.loc["永宁", "months_before"] == "2023-02"
-    yoy = baseline_counts(counts, pop, "2023-03", "yoy")
+    yoy = baseline_counts(counts, pop, "2023-03", (12,), "yoy")
     assert yoy.loc["新市", "count_before"] == 103 and yoy.loc["新市", "exposure_before"] == 20000
-    m3 = baseline_counts(counts, pop, "2023-03", "3m")
+    m3 = baseline_counts(counts, pop, "2023-03", (1, 2, 3), "3m")
     assert m3.loc["永宁", "count_before"] == 12 + 13 + 14
     assert m3.loc["永宁", "exposure_before"] == 3 * 29000
     assert m3.loc["永宁", "months_before"] == "2022-12,2023-01,2023-02"
     # rate ratio against the 3-month mean = now / mean of the three months (constant population)
-    res = compare_baseline(counts, pop, "2023-03", "3m")
+    res = compare_baseline(counts, pop, "2023-03", (1, 2, 3), "3m")
     assert res.loc["永宁", "rate_ratio"] == pytest.approx(15 / 13)
     # string month index and DataFrame exposures
     c2 = counts.copy()
     c2.index = c2.index.astype(str)
     e2 = pd.DataFrame(25000.0, index=c2.index, columns=c2.columns)
-    m3b = baseline_counts(c2, e2, "2023-03", "3m")
+    m3b = baseline_counts(c2, e2, "2023-03", (1, 2, 3), "3m")
     assert m3b.loc["新市", "exposure_before"] == 75000
     with pytest.raises(ValueError, match="2021-03"):
-        baseline_counts(counts, pop, "2022-03", "yoy")
+        baseline_counts(counts, pop, "2022-03", (12,), "yoy")
 
 
 def test_verdict_needs_the_interval_to_exclude_one():

@@ -135,7 +135,7 @@ def _rtm_data():
 
 def test_rtm_flags_hand_made():
     counts = _rtm_data()
-    out = rtm_flags(counts, 29000.0, "2023-03", baseline="mom")
+    out = rtm_flags(counts, 29000.0, "2023-03", lags=(1,))
     assert out["rtm_flag"].tolist() == [False, True, True, False]
     assert out.loc["B", "extreme"] == "high" and out.loc["C", "extreme"] == "low"
     assert out.loc["B", "rtm_note"] == RTM_NOTES["high"] and out.loc["A", "rtm_note"] == ""
@@ -151,6 +151,6 @@ def test_rtm_needs_both_noise_and_history_extremes():
     months = pd.period_range("2022-03", "2023-03", freq="M")
     base = [20, 22, 19, 21, 20, 23, 18, 21, 20, 22, 19]
     counts = pd.DataFrame({"E": base + [25, 19]}, index=months)
-    out = rtm_flags(counts, 29000.0, "2023-03", baseline="mom")
+    out = rtm_flags(counts, 29000.0, "2023-03", lags=(1,))
     assert out.loc["E", "before_quantile"] == 1.0 and out.loc["E", "before_z"] < 2
     assert out.loc["E", "extreme"] is None and not out.loc["E", "rtm_flag"]

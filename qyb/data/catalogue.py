@@ -43,8 +43,6 @@ MEASURES: tuple[Measure, ...] = (
 MEASURE_BY_CODE: dict[str, Measure] = {m.code: m for m in MEASURES}
 #: Event counts whose month-to-month movements the statistics report tests.
 COUNT_INDICATORS: tuple[str, ...] = ("crime_alerts", "fraud_alerts", "traffic_accidents", "work_accidents", "fires")
-#: Baselines of a movement: previous month, same month last year, mean of the previous three months.
-MOVEMENT_BASELINES: tuple[str, ...] = ("mom", "yoy", "3m")
 MEASURE_CODES: tuple[str, ...] = tuple(m.code for m in MEASURES)
 
 

@@ -95,13 +95,13 @@ class ScoreTable:
         for j, ind in enumerate(self.method.indicators):
             rows.append(pd.DataFrame({
                 "month": month, "unit_id": self.units.index.to_numpy(), "indicator": ind.code,
-                "indicator_name": ind.name, "category": self._category_of(ind.parent),
+                "indicator_name": ind.name, "category": self.category_of(ind.parent),
                 "value": self.scores.values[t, :, j], "score": self.scores.indicator_scores[t, :, j],
                 "imputed": self.scores.imputed[t, :, j],
             }))
         return pd.concat(rows, ignore_index=True)
 
-    def _category_of(self, code: str) -> str:
+    def category_of(self, code: str) -> str:
         parents = {g.code: g.parent for g in self.method.groups}
         while parents.get(code, self.method.root.code) != self.method.root.code:
             code = parents[code]

@@ -1,1 +1,17 @@
-"""TODO"""
+"""Is a movement real? Verdicts on count indicators and rank intervals, on a validated panel.
+
+* :mod:`~qyb.movements.tables` -- per-unit rate ratios, intervals, p/q values and verdicts for
+  each count indicator and baseline; the frames behind the funnel plot, control charts and the
+  interrupted time series;
+* :mod:`~qyb.movements.intervals` -- rank intervals by resampling the month's counts through the
+  full scoring method.
+
+Thin glue between :class:`qyb.data.Panel` and :mod:`qyb.stats`; nothing here reads or writes a file.
+"""
+from qyb.movements.intervals import DEFAULT_SEED, rank_draws, rank_intervals, rank_jumps, rank_summary_text
+from qyb.movements.tables import (BASELINE_NAMES, BASELINES, COUNT_INDICATORS, MOVEMENT_COLUMNS, control_frame,
+                                  counts_frame, funnel_frame, its_fit, movements_all, movements_table, summary_text)
+
+__all__ = ["movements_table", "movements_all", "funnel_frame", "control_frame", "its_fit", "counts_frame",
+           "summary_text", "rank_intervals", "rank_draws", "rank_jumps", "rank_summary_text", "DEFAULT_SEED",
+           "BASELINES", "BASELINE_NAMES", "COUNT_INDICATORS", "MOVEMENT_COLUMNS"]

@@ -48,7 +48,6 @@ with ``F(r) >= q``, so they are whole ranks), ``p_top3 = P(rank* <= 3)`` and
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -74,14 +73,9 @@ __all__ = [
     "RankDraws",
     "rank_draws",
     "rank_intervals",
-    "rank_intervals_for",
-    "rank_intervals_cached",
-    "previous_rank_intervals_for",
     "rank_jumps",
     "rank_summary_text",
     "summarise_draws",
-    "RANKING_INTERVAL_HEADERS",
-    "ranking_columns",
 ]
 
 RESAMPLING_METHOD = ("parametric bootstrap of counts (Poisson / negative binomial; zero counts from a gamma "
@@ -374,64 +368,6 @@ def rank_intervals(panel: Panel, month: str, method: Method, n_draws: int = 2000
     return summarise_draws(rank_draws(panel, month, method, n_draws, seed, distribution, **kwargs), level=level)
 
 
-def rank_intervals_for(month: str, method: str | Method | None = None, data_dir: Path | str | None = None,
-                       n_draws: int = 2000, seed: int | None = DEFAULT_SEED,
-                       distribution: str = "auto") -> pd.DataFrame:
-    """:func:`rank_intervals` for a month of a data folder (the method in force if None).
-
-    Loads the month, the method's history and the 12 months the dispersion rule reads.
-    This is the frame written to ``tables/rank_intervals.csv`` and joined to the 榜单
-    (``unit_id`` key; ``rank_p05``, ``rank_p95``, ``p_same_stars``).
-    """
-    from qyb.data.panel import require_month
-    from qyb.paths import DATA_RAW
-    from qyb.edition import load_for_months, resolve_method
-
-    m = resolve_method(month, method)
-    data_dir = Path(data_dir) if data_dir else DATA_RAW
-    require_month(data_dir, month)
-    panel = load_for_months(data_dir, month, month, m, extra_back=max(0, DISPERSION_WINDOW - m.history_needed()))
-    return rank_intervals(panel, month, m, n_draws=n_draws, seed=seed, distribution=distribution)
-
-
-def rank_intervals_cached(output_dir: Path | str, month: str, method: str | Method | None = None,
-                          data_dir: Path | str | None = None, n_draws: int = 2000,
-                          seed: int | None = DEFAULT_SEED) -> pd.DataFrame:
-    """``output_dir/tables/rank_intervals.csv`` if it holds this month, method, draws and seed; else compute it.
-
-    The monthly run computes the intervals once (for the 榜单) and writes them there
-    before the notebooks start; the notebooks that show them read the same file
-    instead of drawing again. Run alone, a notebook computes and writes them itself.
-    """
-    from qyb.data.files import write_csv_atomic
-    from qyb.edition import resolve_method
-
-    m = resolve_method(month, method)
-    path = Path(output_dir) / "tables" / "rank_intervals.csv"
-    if path.is_file():
-        cached = pd.read_csv(path, encoding="utf-8-sig", dtype={"unit_id": str, "month": str, "method": str})
-        key = (cached["month"].iat[0], cached["method"].iat[0], int(cached["n_draws"].iat[0]),
-               None if pd.isna(cached["seed"].iat[0]) else int(cached["seed"].iat[0]))
-        if key == (month, m.name, int(n_draws), seed):
-            return cached
-    intervals = rank_intervals_for(month, m, data_dir, n_draws=n_draws, seed=seed)
-    write_csv_atomic(intervals, path)
-    return intervals
-
-
-def previous_rank_intervals_for(month: str, data_dir: Path | str | None = None, n_draws: int = 2000,
-                                seed: int | None = DEFAULT_SEED, **kwargs) -> pd.DataFrame | None:
-    """Rank intervals of the month before ``month`` under the method in force *then* (the published
-    ranking), or None when there is no such month or no method was in force."""
-    from qyb.errors import InputError
-
-    prev = add_months(month, -1)
-    try:
-        return rank_intervals_for(prev, None, data_dir, n_draws=n_draws, seed=seed, **kwargs)
-    except InputError:
-        return None
-
-
 def rank_jumps(now: pd.DataFrame, before: pd.DataFrame | None, min_move: int = 10) -> pd.DataFrame:
     """Units whose published rank moved by at least ``min_move`` places, with both intervals.
 
@@ -484,14 +420,3 @@ def rank_summary_text(ri: pd.DataFrame, jumps: pd.DataFrame | None = None, min_m
 
 
 #: Chinese headers the 榜单 gains from the rank intervals (code -> header)
-RANKING_INTERVAL_HEADERS = {"rank_interval": "排名区间 (5–95%)", "p_same_stars": "保持星级概率"}
-
-
-def ranking_columns(intervals: pd.DataFrame) -> pd.DataFrame:
-    """The columns the published 榜单 gains, indexed by unit_id: 排名区间 (5–95%) as "p05–p95"
-    and 保持星级概率 (P(stars unchanged), 2 decimals). Join on unit_id."""
-    ri = intervals.set_index("unit_id")
-    return pd.DataFrame({
-        RANKING_INTERVAL_HEADERS["rank_interval"]: [f"{int(a)}–{int(b)}" for a, b in zip(ri["rank_p05"], ri["rank_p95"])],
-        RANKING_INTERVAL_HEADERS["p_same_stars"]: ri["p_same_stars"].astype(float).round(2).to_numpy(),
-    }, index=ri.index)

@@ -23,39 +23,39 @@ frame is tidy, one row per unit (and indicator x baseline), naming its method.
 """
 from __future__ import annotations
 
-from pathlib import Path
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from qyb import stats
+from qyb.data.catalogue import COUNT_INDICATORS, MEASURE_BY_CODE
+from qyb.data.months import add_months, month_range
+from qyb.data.panel import Panel
 from qyb.errors import InputError, Problem
-from qyb.data.panel import Panel, load_panel, require_month
-from qyb.data.files import write_csv_atomic
-from qyb.data.catalogue import COUNT_INDICATORS, MEASURE_BY_CODE, MOVEMENT_BASELINES
-from qyb.data.months import add_months, month_range, parse_month
+from qyb.vocab import BASELINES as _BASELINE_TABLE
 
 __all__ = [
     "COUNT_INDICATORS",
     "BASELINES",
     "BASELINE_NAMES",
     "MOVEMENT_COLUMNS",
-    "load_movement_panel",
+    "baseline_months",
     "counts_frame",
     "movements_table",
     "movements_all",
     "verdict_counts",
     "display_movements",
+    "FunnelFrame",
     "funnel_frame",
     "control_frame",
     "its_fit",
-    "write_table",
     "summary_text",
 ]
 
 #: count measures the movements report covers (events; rates per 10,000 residents)
-BASELINES = MOVEMENT_BASELINES
-BASELINE_NAMES = {"mom": "环比 (上月)", "yoy": "同比 (去年同月)", "3m": "较前三月均值"}
+BASELINES = tuple(_BASELINE_TABLE)
+BASELINE_NAMES = {code: b.name for code, b in _BASELINE_TABLE.items()}
 PER = 10000
 #: months of history read: yoy needs 12, the RTM check 12 before the month, ITS the whole series
 HISTORY_MONTHS = 36
@@ -68,15 +68,9 @@ MOVEMENT_COLUMNS = (
 )
 
 
-def load_movement_panel(month: str, data_dir: Path | str | None = None,
-                        history: int = HISTORY_MONTHS) -> Panel:
-    """The validated panel of ``month`` and up to ``history`` months before it (those that exist)."""
-    from qyb.paths import DATA_RAW
-
-    month = parse_month(month)
-    data_dir = Path(data_dir) if data_dir else DATA_RAW
-    require_month(data_dir, month)
-    return load_panel(data_dir, month_range(add_months(month, -history), month))
+def baseline_months(month: str, baseline: str) -> list[str]:
+    """The months a baseline of ``month`` reads (``yoy`` of 2023-03: 2022-03)."""
+    return [add_months(month, -k) for k in _BASELINE_TABLE[baseline].lags]
 
 
 def counts_frame(panel: Panel, indicator: str, months: list[str] | None = None) -> pd.DataFrame:
@@ -109,17 +103,19 @@ def movements_table(panel: Panel, month: str, indicator: str = "fraud_alerts", b
     _check_indicator(indicator)
     if baseline not in BASELINES:
         raise ValueError(f"baseline must be one of {BASELINES}; got {baseline!r}")
+    absent = [m for m in [month, *baseline_months(month, baseline)] if m not in panel.month_pos]
+    if absent:
+        raise InputError(Problem(str(panel.data_dir), f"cannot compare {month} {BASELINE_NAMES[baseline]}: "
+                                 f"no data file for {', '.join(absent)}",
+                                 "Add the baseline months' files, or choose another baseline (--baseline)."))
     counts = counts_frame(panel, indicator)
     population = panel.units["population"].astype(float)
-    try:
-        base = stats.baseline_counts(counts, population, month, baseline)
-    except ValueError as exc:  # the baseline's months are not in the data
-        raise InputError(Problem(str(panel.data_dir), f"cannot compare {month} {BASELINE_NAMES[baseline]}: {exc}",
-                                 "Add the baseline months' files, or choose another baseline (--baseline).")) from exc
+    lags = _BASELINE_TABLE[baseline].lags
+    base = stats.baseline_counts(counts, population, month, lags, baseline)
     comp = stats.compare_counts(base["count_before"], base["exposure_before"], base["count_now"],
                                 base["exposure_now"], level=level, alpha=alpha, per=PER)
     try:
-        rtm = stats.rtm_flags(counts, population, month, baseline)
+        rtm = stats.rtm_flags(counts, population, month, lags)
         rtm_cols = {"rtm_flag": rtm["rtm_flag"].astype(bool), "rtm_extreme": rtm["extreme"],
                     "rtm_note": rtm["rtm_note"]}
     except ValueError:  # fewer than 3 months of history: no flag can be computed
@@ -140,21 +136,24 @@ def movements_table(panel: Panel, month: str, indicator: str = "fraud_alerts", b
     return out[list(MOVEMENT_COLUMNS)].reset_index(drop=True)
 
 
-def movements_all(panel: Panel, month: str, indicators=COUNT_INDICATORS, baselines=BASELINES,
-                  **kwargs) -> pd.DataFrame:
+def movements_all(panel: Panel, month: str, indicators=None, baselines=None, **kwargs) -> pd.DataFrame:
     """:func:`movements_table` for every indicator x baseline, stacked (q within each pair).
 
-    A baseline whose months are not in the data (e.g. yoy in the first year) is left out.
-    This frame is ``tables/movements.csv``.
+    ``indicators`` / ``baselines``: default every count indicator / every baseline. A baseline
+    whose months are not in the panel (e.g. yoy in the first year) is left out; the result may
+    then be empty (with the columns of :data:`MOVEMENT_COLUMNS`). This frame is
+    ``tables/movements.csv``.
     """
-    frames = []
-    for ind in indicators:  # a handful of indicators x baselines; units stay vectorised
-        for b in baselines:
-            try:
-                frames.append(movements_table(panel, month, ind, b, **kwargs))
-            except ValueError as err:
-                if "not in the data" not in str(err):
-                    raise
+    indicators = COUNT_INDICATORS if indicators is None else tuple(indicators)
+    baselines = BASELINES if baselines is None else tuple(baselines)
+    for b in baselines:
+        if b not in _BASELINE_TABLE:
+            raise ValueError(f"baseline must be one of {BASELINES}; got {b!r}")
+    usable = [b for b in baselines if panel.has_months([month, *baseline_months(month, b)])]
+    frames = [movements_table(panel, month, ind, b, **kwargs)  # indicators x baselines; units vectorised
+              for ind in indicators for b in usable]
+    if not frames:
+        return pd.DataFrame(columns=list(MOVEMENT_COLUMNS))
     return pd.concat(frames, ignore_index=True)
 
 
@@ -193,9 +192,19 @@ def display_movements(table: pd.DataFrame) -> pd.DataFrame:
 
 
 # ---------------------------------------------------------------- chart frames
-def funnel_frame(panel: Panel, month: str, indicator: str = "fraud_alerts",
-                 grid_points: int = 200) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Funnel plot data for ``month``: (per-unit frame, limit grid).
+@dataclass(frozen=True)
+class FunnelFrame:
+    """What a funnel plot draws: ``units`` (one row per unit: unit_id, unit_name, count, population, rate,
+    limits at its population, flag), ``limits`` (a grid of populations with the limits) and the
+    statistics' own ``result`` (overdispersion, target, flag rule)."""
+
+    units: pd.DataFrame
+    limits: pd.DataFrame
+    result: stats.FunnelRates
+
+
+def funnel_frame(panel: Panel, month: str, indicator: str = "fraud_alerts", grid_points: int = 200) -> FunnelFrame:
+    """Funnel plot data for ``month``: per-unit rates and limits, and a grid of limits.
 
     Per unit: :func:`qyb.stats.funnel_rates` (rate per 10,000, z, exact Poisson 95% / 99.8%
     limits at the unit's population, Spiegelhalter overdispersion adjustment when the
@@ -206,19 +215,18 @@ def funnel_frame(panel: Panel, month: str, indicator: str = "fraud_alerts",
     _check_indicator(indicator)
     counts = counts_frame(panel, indicator, [month]).iloc[0]
     pop = panel.units["population"].astype(float)
-    units = stats.funnel_rates(counts, pop, per=PER)
+    res = stats.funnel_rates(counts, pop, per=PER)
+    units = res.table.copy()
     units.insert(0, "unit_name", panel.units.loc[units.index, "unit_name"].to_numpy())
     units.insert(0, "unit_id", units.index.to_numpy())
     units = units.reset_index(drop=True)
     units["indicator"] = indicator
     units["month"] = month
-    a = units.attrs
     grid_pop = np.linspace(0.8 * pop.min(), 1.2 * pop.max(), grid_points)
-    grid = stats.funnel_limits(a["target"] * grid_pop / PER, target=a["target"],
-                               tau2=a["tau2"] if a["adjusted"] else 0.0)
+    grid = stats.funnel_limits(res.target * grid_pop / PER, target=res.target,
+                               tau2=res.tau2 if res.adjusted else 0.0)
     grid.insert(0, "population", grid_pop)
-    grid.attrs.update(a)
-    return units, grid
+    return FunnelFrame(units, grid, res)
 
 
 def control_frame(panel: Panel, month: str, indicator: str = "fraud_alerts", months: int = 13,
@@ -249,15 +257,13 @@ def its_fit(panel: Panel, month: str, indicator: str = "fraud_alerts",
     _check_indicator(indicator)
     window = [m for m in panel.months if m <= month]
     total = counts_frame(panel, indicator, window).sum(axis=1, min_count=1)
-    return stats.its_poisson(total, float(panel.units["population"].sum()), intervention=intervention,
-                             quasi=quasi, per=PER)
-
-
-def write_table(frame: pd.DataFrame, path: Path | str) -> Path:
-    """Write a table as UTF-8-with-BOM CSV, atomically (:func:`qyb.io.write_csv_atomic`)."""
-    path = Path(path)
-    write_csv_atomic(frame, path)
-    return path
+    try:
+        return stats.its_poisson(total, float(panel.units["population"].sum()), intervention=intervention,
+                                 quasi=quasi, per=PER)
+    except ValueError as exc:  # too few months around the intervention, or a gap in the series
+        raise InputError(Problem(str(panel.data_dir), f"no interrupted time series of {indicator} around "
+                                 f"{intervention} up to {month}: {exc}",
+                                 "It needs the months before and after the intervention without gaps.")) from exc
 
 
 def _fmt_ratio(x: float) -> str:

@@ -331,12 +331,14 @@ def resolve_month(args, data_dir: Path) -> str:
 
 def run_month(args, registry: list[NotebookSpec] | None = None, kernel: str = KERNEL_NAME) -> int:
     """The monthly job (``qyb run``). Returns the exit status; raises InputError for bad input."""
-    from qyb.report import ranking
-    from qyb.report import publish as report
-    from qyb.data.files import write_bytes_atomic
+    from qyb.data.files import write_bytes_atomic, write_csv_atomic
+    from qyb.edition import load
     from qyb.paths import DATA_RAW, REPORTS
-    from qyb.edition import add_published_previous, resolve_method, score_table
-    from qyb.movements.intervals import rank_intervals_cached
+    from qyb.report import ranking
+    from qyb.report.index import index_html
+    from qyb.report.record import run_record
+    from qyb.report.xlsx import ranking_csv_bytes, ranking_xlsx_bytes
+    from qyb.vocab import SYNTHETIC_BANNER
 
     started = _dt.datetime.now().astimezone()
     progress = Progress(quiet=getattr(args, "quiet", False))
@@ -347,9 +349,8 @@ def run_month(args, registry: list[NotebookSpec] | None = None, kernel: str = KE
     # 1. validate: the same scoring path as `qyb score`; nothing written yet
     with _Timer(progress, "validate") as t:
         month = resolve_month(args, data_dir)
-        method = resolve_method(month, getattr(args, "method", None))
-        table_m, panel = score_table(month, method, data_dir)  # what scorecard_for does (qyb score)
-        card = add_published_previous(table_m.scorecard(month), panel, month, method)
+        edition = load(month, getattr(args, "method", None) or None, data_dir)  # as `qyb score` does
+        method, panel, card = edition.method, edition.panel, edition.scorecard
         t.detail = f"{month}, method {method.name}, {len(card)} units"
     ensure_kernel(kernel)
 
@@ -360,11 +361,12 @@ def run_month(args, registry: list[NotebookSpec] | None = None, kernel: str = KE
     try:
         # 2 + 3. notebooks in worker threads; the 榜单 files in this thread meanwhile
         with _Timer(progress, "rank intervals"):  # once: the notebooks read tables/rank_intervals.csv
-            intervals = rank_intervals_cached(build, month, method, data_dir)
+            intervals = edition.rank_intervals()
+            write_csv_atomic(intervals, build / "tables" / "rank_intervals.csv")
         table = ranking.ranking_table(card, method, intervals=intervals)
         notes = [ranking.method_change_note(card)]
         if panel.synthetic:
-            notes.insert(0, report.SYNTHETIC_BANNER)
+            notes.insert(0, SYNTHETIC_BANNER)
         errors: list[BaseException] = []
 
         def run_notebooks():
@@ -378,8 +380,8 @@ def run_month(args, registry: list[NotebookSpec] | None = None, kernel: str = KE
         t_nb = time.perf_counter()
         worker.start()
         with _Timer(progress, "xlsx + csv"):
-            write_bytes_atomic(report.ranking_csv_bytes(table), build / "ranking.csv")
-            write_bytes_atomic(report.ranking_xlsx_bytes(table, notes=notes, month=month), build / "ranking.xlsx")
+            write_bytes_atomic(ranking_csv_bytes(table), build / "ranking.csv")
+            write_bytes_atomic(ranking_xlsx_bytes(table, notes=notes, month=month), build / "ranking.xlsx")
         worker.join()
         if errors:
             raise errors[0]
@@ -395,9 +397,9 @@ def run_month(args, registry: list[NotebookSpec] | None = None, kernel: str = KE
                      "运行记录 run.json": "run.json"}
             index_figures = [f for f in figures if not Path(f).name.startswith("profile_")]
             (build / "index.html").write_text(
-                report.index_html(month, method, pages, files, index_figures, table, panel.synthetic, notes),
+                index_html(month, method, pages, files, index_figures, table, panel.synthetic, notes),
                 encoding="utf-8")
-            record = report.run_record(month, method, panel, parameters | {"output_dir": f"reports/{month}"},
+            record = run_record(month, method, panel, parameters | {"output_dir": f"reports/{month}"},
                                        started, dict(progress.steps), [s.name for s in specs])
             record["parameters"]["kernel"] = kernel
             final = reports_root / month

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
@@ -169,7 +170,7 @@ def pca_variance_explained(df: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def effective_weights(
+def correlation_weights(
     children_scores: pd.DataFrame,
     index,
     nominal=None,
@@ -251,3 +252,36 @@ def effective_weights(
     r2 = r**2
     out.update(r=r, r2=r2, r2_share=_share(r2), eta2=eta2, eta2_share=_share(eta2))
     return pd.DataFrame(out)
+
+
+# ---------------------------------------------------------------- one month of a scored table
+@dataclass
+class Coherence:
+    """Indicator correlation matrix (scores, Pearson), Cronbach's α per category, PCA variance explained."""
+
+    correlation: pd.DataFrame
+    alpha: pd.DataFrame
+    pca: pd.DataFrame
+
+
+def coherence_tables(table, month: str) -> Coherence:
+    """Statistical coherence of one month's indicator scores (OECD/JRC Handbook 2008, Step 4; COINr).
+
+    Uses the normalised indicator scores (higher = better for every
+    indicator, so positive correlations mean the indicators agree). Constant
+    indicators (all units equal that month) are left out of the PCA.
+    """
+    m = table.method
+    t = table.months.index(month)
+    codes = [i.code for i in m.indicators]
+    X = pd.DataFrame(table.scores.indicator_scores[t], columns=codes)
+    corr = correlation_matrix(X, long=False)
+    groups = {i.code: table.category_of(i.parent) for i in m.indicators}
+    alpha = cronbach_alpha_by_group(X, groups)
+    names = {g.code: g.name for g in m.groups}
+    alpha.insert(1, "category_name", alpha["group"].map(names))
+    alpha = alpha.rename(columns={"group": "category"})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        pca = pca_variance_explained(X.dropna(axis=1))
+    return Coherence(corr, alpha, pca)

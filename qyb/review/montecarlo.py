@@ -46,6 +46,7 @@ reviewers' questions are about).
 from __future__ import annotations
 
 import copy
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -57,7 +58,7 @@ from qyb.method import Method
 from qyb.engine.deductions import apply_deductions
 from qyb.engine.ranks import assign_stars, rank_desc, scale_index
 from qyb.engine import score_values
-from qyb.review.sobol import saltelli_design, sobol_indices
+from qyb.review.sobol import SobolResult, saltelli_design, sobol_indices
 
 __all__ = [
     "DEFAULT_SHARES",
@@ -313,15 +314,6 @@ class UncertaintyModel:
 
     # ---------------------------------------------------------------- construction from data
     @classmethod
-    def from_month(cls, month: str, method: str | Method | None = None, data_dir: Path | str | None = None,
-                   choices: Choices | None = None) -> "UncertaintyModel":
-        """Model for ``month`` under ``method`` (default: the method in force), from the raw data."""
-        from qyb.edition import score_table
-
-        table, panel = score_table(month, method, data_dir)
-        return cls.from_table(table, panel, month, choices)
-
-    @classmethod
     def from_table(cls, table, panel, month: str, choices: Choices | None = None) -> "UncertaintyModel":
         """Model from a scored table (``qyb.scorecard.score_table``) and its panel.
 
@@ -439,7 +431,7 @@ def method_uncertainty(month: str, method: str | Method | None = None, data_dir:
 
 
 def sobol_rank_shift(model: UncertaintyModel, n: int = 1024, seed: int | None = 0, *, n_boot: int = 1000,
-                     level: float = 0.95, grouped: bool = True) -> pd.DataFrame:
+                     level: float = 0.95, grouped: bool = True) -> SobolResult:
     """First-order and total Sobol' indices of the mean absolute rank shift ``R̄_s`` w.r.t. each choice.
 
     Output: ``R̄_s = (1/U) Σ_u |rank_u − rank_nominal_u|`` (Saisana, Saltelli & Tarantola
@@ -469,5 +461,4 @@ def sobol_rank_shift(model: UncertaintyModel, n: int = 1024, seed: int | None = 
     f_A, f_B, f_AB = y[:n], y[n:2 * n], y[2 * n:].reshape(len(names), n)
     out = sobol_indices(f_A, f_B, f_AB, n_boot=n_boot, level=level, seed=np.random.default_rng(boot_seed),
                         factor_names=names)
-    out.attrs.update(output="mean_abs_rank_shift", runs=int(X.shape[0]), seed=seed)
-    return out
+    return dataclasses.replace(out, output="mean_abs_rank_shift", runs=int(X.shape[0]), seed=seed)

@@ -28,6 +28,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from dataclasses import dataclass, replace
+
 import numpy as np
 import pandas as pd
 from scipy.stats import qmc
@@ -35,6 +37,27 @@ from scipy.stats import qmc
 __all__ = ["saltelli_design", "sobol_analyse", "sobol_indices"]
 
 COLUMNS = ["factor", "S1", "S1_lower", "S1_upper", "ST", "ST_lower", "ST_upper"]
+
+
+@dataclass(frozen=True, repr=False)
+class SobolResult:
+    """Sobol' indices: ``table`` (``factor, S1, S1_lower, S1_upper, ST, ST_lower, ST_upper``), the base
+    sample size ``n``, the output ``variance``, the bootstrap draws ``n_boot`` and interval ``level``;
+    when made by a model, what ``output`` was analysed, the model ``runs`` and the ``seed``."""
+
+    table: pd.DataFrame
+    n: int
+    variance: float
+    n_boot: int
+    level: float
+    output: str = ""
+    runs: int | None = None
+    seed: int | None = None
+
+    def __repr__(self) -> str:
+        top = self.table.sort_values("ST", ascending=False).iloc[0] if len(self.table) else None
+        lead = f", largest ST {top['ST']:.3f} ({top['factor']})" if top is not None else ""
+        return f"SobolResult({len(self.table)} factors, n = {self.n}{lead})"
 
 
 def saltelli_design(
@@ -100,7 +123,7 @@ def sobol_indices(
     level: float = 0.95,
     seed: int | np.random.Generator | None = None,
     factor_names: Sequence[str] | None = None,
-) -> pd.DataFrame:
+) -> "SobolResult":
     """First-order and total Sobol' indices from the runs of a Saltelli design.
 
     Parameters
@@ -118,15 +141,15 @@ def sobol_indices(
 
     Returns
     -------
-    DataFrame with columns ``factor, S1, S1_lower, S1_upper, ST, ST_lower,
-    ST_upper``, one row per factor. ``S1`` uses the Saltelli (2010) estimator
+    :class:`SobolResult` whose ``table`` has columns ``factor, S1, S1_lower, S1_upper, ST,
+    ST_lower, ST_upper``, one row per factor. ``S1`` uses the Saltelli (2010) estimator
     ``mean(f_B · (f_ABi − f_A)) / V`` and ``ST`` the Jansen (1999) estimator
     ``mean((f_A − f_ABi)²) / (2V)`` with ``V`` the variance of ``[f_A, f_B]``
     (see the module docstring), computed on outputs centred on the pooled
     mean of ``f_A, f_B`` (Sobol' & Levitan 1999; as scipy does). If the output
     is constant (``V = 0``) the indices are NaN (scipy reports 0 instead: a
-    constant output has no variance to apportion, which NaN states honestly). ``df.attrs`` holds ``n``, ``variance``, ``n_boot`` and
-    ``level``.
+    constant output has no variance to apportion, which NaN states honestly). The result also
+    holds ``n``, ``variance``, ``n_boot`` and ``level``.
     """
     f_A = np.asarray(f_A, dtype=float).ravel()
     f_B = np.asarray(f_B, dtype=float).ravel()
@@ -185,8 +208,7 @@ def sobol_indices(
         },
         columns=COLUMNS,
     )
-    out.attrs.update(n=n, variance=float(np.var(np.r_[f_A, f_B])), n_boot=int(n_boot or 0), level=level)
-    return out
+    return SobolResult(out, n, float(np.var(np.r_[f_A, f_B])), int(n_boot or 0), level)
 
 
 def sobol_analyse(
@@ -199,14 +221,14 @@ def sobol_analyse(
     n_boot: int = 1000,
     level: float = 0.95,
     method: str = "sobol",
-) -> pd.DataFrame:
+) -> "SobolResult":
     """Design, run and analyse in one call.
 
     ``func`` maps an ``(m, d)`` array of unit-interval samples to an
     ``m``-vector of outputs; it is called **once** on the stacked design
     ``[A; B; AB_1; …; AB_d]`` (``m = n·(d+2)``), so a vectorised model runs
     all draws together. The seed drives both the design and the bootstrap
-    (two independent streams spawned from it). Returns the table of
+    (two independent streams spawned from it). Returns the :class:`SobolResult` of
     :func:`sobol_indices`.
     """
     ss = np.random.SeedSequence(seed)

@@ -48,6 +48,7 @@ from .funnel import (
     FUNNEL_FLAGS,
     FUNNEL_LEVELS,
     FUNNEL_LIMIT_METHODS,
+    FunnelRates,
     OverdispersionResult,
     funnel_limits,
     funnel_rates,
@@ -62,7 +63,7 @@ from .funnel import (
     r_signif_floor,
     wilson_funnel_limits,
 )
-from .shrinkage import EB_METHOD, eb_rates
+from .shrinkage import EB_METHOD, EBRates, eb_rates
 from .trend import MANN_KENDALL, THEIL_SEN, kendall_exact_pvalue, trend
 from .control import LANEY_U, U_CHART, special_cause_rules, u_chart
 from .rtm import RTM_NOTES, rtm_flags

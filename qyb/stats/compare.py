@@ -39,7 +39,6 @@ RR_METHOD = "exact conditional (Clopper-Pearson)"
 VERDICTS = ("显著下降", "下降但不显著", "基本持平", "上升但不显著", "显著上升")
 #: rate ratios inside this closed band count as 基本持平 when not significant
 DEFAULT_BAND = (0.9, 1.1)
-_BASELINES = ("mom", "yoy", "3m")
 
 
 # ---------------------------------------------------------------------------- tests
@@ -343,26 +342,26 @@ def _to_monthly_period_index(index) -> pd.PeriodIndex:
     return pd.PeriodIndex(pd.to_datetime(pd.Index(index).astype(str)), freq="M")
 
 
-def baseline_counts(counts: pd.DataFrame, exposures, month, baseline: str = "mom") -> pd.DataFrame:
+def baseline_counts(counts: pd.DataFrame, exposures, month, lags=(1,), label: str | None = None) -> pd.DataFrame:
     """Build the "before" and "now" of a comparison from monthly series (months x units).
 
     ``counts``: DataFrame indexed by month (Period, Timestamp or "YYYY-MM"), one column per
     unit.  ``exposures``: a DataFrame of the same shape (monthly population), a Series by
-    unit (constant population) or a scalar.  ``baseline``:
-
-    * ``"mom"``: before = the previous month;
-    * ``"yoy"``: before = the same month a year earlier;
-    * ``"3m"``: before = the previous three months together: count_before is the sum of the
-      three counts and exposure_before the sum of the three monthly populations (= 3 x the
-      population when it is constant), so the before rate is the mean monthly rate of the
-      three months.
+    unit (constant population) or a scalar.  ``lags``: the months before ``month`` that form
+    the baseline, e.g. ``(1,)`` the previous month, ``(12,)`` the same month a year earlier,
+    ``(1, 2, 3)`` the previous three months together: count_before is the sum of their
+    counts and exposure_before the sum of their monthly populations (= 3 x the population
+    when it is constant), so the before rate is the mean monthly rate of those months.
+    ``label`` names the baseline in the ``baseline`` column (default: the lags, e.g. "1,2,3").
 
     Returns a DataFrame indexed by unit with count_before, exposure_before, count_now,
     exposure_now, baseline, month, months_before.  A month missing from the index is a
     ValueError; a missing value gives NaN (and NaN statistics downstream).
     """
-    if baseline not in _BASELINES:
-        raise ValueError(f"baseline must be one of {_BASELINES}, got {baseline!r}")
+    lags = tuple(int(k) for k in ([lags] if np.isscalar(lags) else lags))
+    if not lags or min(lags) < 1:
+        raise ValueError(f"lags must be whole numbers >= 1, got {lags!r}")
+    label = label or ",".join(map(str, lags))
     counts = counts.copy()
     counts.index = _to_monthly_period_index(counts.index)
     if isinstance(exposures, pd.DataFrame):
@@ -378,12 +377,12 @@ def baseline_counts(counts: pd.DataFrame, exposures, month, baseline: str = "mom
     else:
         exp = pd.DataFrame(float(exposures), index=counts.index, columns=counts.columns)
     now = pd.Period(month, freq="M")
-    before = {"mom": [now - 1], "yoy": [now - 12], "3m": [now - 1, now - 2, now - 3]}[baseline]
+    before = [now - k for k in lags]
     needed = [now, *before]
     missing = [str(m) for m in needed if m not in counts.index or m not in exp.index]
     if missing:
         raise ValueError(
-            f"baseline {baseline!r} for {now} needs month(s) {', '.join(missing)}, "
+            f"baseline {label!r} for {now} needs month(s) {', '.join(missing)}, "
             "which are not in the data; choose another baseline or supply those months"
         )
     cb = counts.loc[before].sum(axis=0, min_count=len(before))
@@ -394,7 +393,7 @@ def baseline_counts(counts: pd.DataFrame, exposures, month, baseline: str = "mom
             "exposure_before": eb.astype(float),
             "count_now": counts.loc[now].astype(float),
             "exposure_now": exp.loc[now].astype(float),
-            "baseline": baseline,
+            "baseline": label,
             "month": str(now),
             "months_before": ",".join(str(m) for m in sorted(before)),
         },
@@ -402,12 +401,13 @@ def baseline_counts(counts: pd.DataFrame, exposures, month, baseline: str = "mom
     )
 
 
-def compare_baseline(counts: pd.DataFrame, exposures, month, baseline: str = "mom", **kwargs) -> pd.DataFrame:
+def compare_baseline(counts: pd.DataFrame, exposures, month, lags=(1,), label: str | None = None,
+                     **kwargs) -> pd.DataFrame:
     """:func:`baseline_counts` followed by :func:`compare_counts` (keyword arguments passed on).
 
     Returns the comparison table indexed by unit, with ``baseline``, ``month`` and
     ``months_before`` columns in front.
     """
-    b = baseline_counts(counts, exposures, month, baseline)
+    b = baseline_counts(counts, exposures, month, lags, label)
     res = compare_counts(b["count_before"], b["exposure_before"], b["count_now"], b["exposure_now"], **kwargs)
     return pd.concat([b[["baseline", "month", "months_before"]], res], axis=1)

@@ -249,6 +249,29 @@ def funnel_limits(expected, target: float = 1.0, levels=FUNNEL_LEVELS, tau2: flo
     return pd.DataFrame(out, index=index_of(expected))
 
 
+@dataclass(frozen=True, repr=False)
+class FunnelRates:
+    """Result of :func:`funnel_rates`: per-unit ``table`` (count, population, rate, expected, ratio,
+    target, z, limits, method, p_low, p_high, flag) and the funnel's summary: the overdispersion
+    ``phi`` and ``tau2``, whether the limits were ``adjusted``, the ``target`` rate (per ``per``),
+    the dispersion test's ``dispersion_pvalue``, the ``limits`` family and the ``flag_rule``."""
+
+    table: pd.DataFrame
+    phi: float
+    tau2: float
+    adjusted: bool
+    target: float
+    dispersion_pvalue: float
+    per: float
+    limits: str
+    flag_rule: str
+
+    def __repr__(self) -> str:
+        flagged = int((self.table["flag"] != "正常范围").sum())
+        return (f"FunnelRates({len(self.table)} units, target {self.target:.4g} per {self.per:g}, "
+                f"phi {self.phi:.3g}, {'adjusted' if self.adjusted else 'not adjusted'}, {flagged} flagged)")
+
+
 def funnel_rates(
     count,
     population,
@@ -259,7 +282,7 @@ def funnel_rates(
     method: str = "CQC",
     trim: float = 0.1,
     limits: str = "spiegelhalter",
-) -> pd.DataFrame:
+) -> "FunnelRates":
     """One row per unit for a funnel plot of rates per ``per`` population.
 
     target rate = sum(count) / sum(population) * per unless given; expected E = target *
@@ -283,8 +306,8 @@ def funnel_rates(
     * adjusted for overdispersion, or ``limits="chi2"`` (FunnelPlotR-style): the rate
       against the limits in use (strictly outside), as FunnelPlotR does.
 
-    Attributes ``.attrs["phi"]``, ``["tau2"]``, ``["adjusted"]``, ``["target"]``,
-    ``["flag_rule"]`` hold the summary.
+    Returns a :class:`FunnelRates`: the per-unit ``table`` and the summary (``phi``, ``tau2``,
+    ``adjusted``, ``target``, ``dispersion_pvalue``, ``flag_rule``).
     """
     x = as_float_array(count).ravel()
     P = as_float_array(population).ravel()
@@ -341,9 +364,8 @@ def funnel_rates(
     out["flag"] = flag
     rule = ("exact Poisson test of the count against E (P(X <= x) or P(X >= x) < (1 - level)/2)" if exact
             else "rate strictly outside the limits in use")
-    out.attrs.update({"phi": od.phi, "tau2": od.tau2, "adjusted": use_adj, "target": target,
-                      "dispersion_pvalue": od.pvalue, "per": per, "limits": limits, "flag_rule": rule})
-    return out
+    return FunnelRates(out, float(od.phi), float(od.tau2), use_adj, float(target), float(od.pvalue), per, limits,
+                       rule)
 
 
 # ============================================================================ PHE re-implementation

@@ -6,7 +6,7 @@ even if nothing changed (Barnett, van der Pols & Dobson 2005, Int J Epidemiol 34
 Definition used here (documented for the report):
 
 * history = the ``window`` months before the month examined (default 12; it includes the
-  baseline months for "mom" and "3m", and for "yoy" when window >= 12);
+  baseline months of lags 1-3, and of lag 12 when window >= 12);
 * the unit's own mean rate u_h = sum of counts / sum of exposures over the history;
 * the before period is **extreme high** when its count lies above the unit's own 2-sigma
   u-chart limit, z = (x_b - u_h E_b) / sqrt(u_h E_b) > 2, **and** its rate is in the top
@@ -32,7 +32,7 @@ RTM_NOTES = {
 }
 
 
-def rtm_flags(counts: pd.DataFrame, exposures, month, baseline: str = "mom", window: int = 12,
+def rtm_flags(counts: pd.DataFrame, exposures, month, lags=(1,), window: int = 12,
               z_threshold: float = 2.0, decile: float = 0.1) -> pd.DataFrame:
     """Flag movements that may be regression to the mean (see the module docstring).
 
@@ -42,7 +42,7 @@ def rtm_flags(counts: pd.DataFrame, exposures, month, baseline: str = "mom", win
     history months with a rate <= the before rate), extreme ("high" / "low" / None),
     rtm_flag, rtm_note (Chinese; empty when not flagged).
     """
-    b = baseline_counts(counts, exposures, month, baseline)
+    b = baseline_counts(counts, exposures, month, lags)
     cts = counts.copy()
     cts.index = _to_monthly_period_index(cts.index)
     now = pd.Period(month, freq="M")

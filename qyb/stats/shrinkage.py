@@ -5,6 +5,8 @@ pulls it toward the town's pooled rate, the more so the smaller its population.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 from scipy import stats as _st
@@ -17,7 +19,27 @@ __all__ = ["EB_METHOD", "eb_rates"]
 EB_METHOD = "empirical Bayes Poisson-gamma (Marshall 1991 moments)"
 
 
-def eb_rates(count, population, per: float = 10000, level: float = 0.95) -> pd.DataFrame:
+@dataclass(frozen=True, repr=False)
+class EBRates:
+    """Result of :func:`eb_rates`: the per-unit ``table`` and the fitted gamma prior.
+
+    ``prior_mean`` and ``prior_var`` are per ``per`` population; ``alpha`` and ``beta`` the
+    gamma prior's shape and rate (rate per ``per``); ``method`` names the estimator.
+    """
+
+    table: pd.DataFrame
+    prior_mean: float
+    prior_var: float
+    alpha: float
+    beta: float
+    method: str
+
+    def __repr__(self) -> str:
+        return (f"EBRates({len(self.table)} units, prior mean {self.prior_mean:.4g}, "
+                f"prior variance {self.prior_var:.4g}; {self.method})")
+
+
+def eb_rates(count, population, per: float = 10000, level: float = 0.95) -> EBRates:
     """Empirical-Bayes (Poisson-gamma) shrunken rates per ``per`` population.
 
     Model: x_i ~ Poisson(n_i theta_i), theta_i ~ Gamma(mean m, variance A)
@@ -30,8 +52,16 @@ def eb_rates(count, population, per: float = 10000, level: float = 0.95) -> pd.D
     When A = 0 (no evidence of between-unit variation) every estimate is the pooled rate m,
     weight 0, and the interval is the exact Poisson interval of the pooled rate.
 
-    Columns: count, population, rate (crude), estimate, weight, lower, upper, level, method.
-    ``.attrs``: prior_mean, prior_var (per ``per``), alpha, beta.
+    Returns an :class:`EBRates`: ``table`` with columns count, population, rate (crude),
+    estimate, weight, lower, upper, level, method; and the prior (prior_mean, prior_var per
+    ``per``, alpha, beta).
+
+    References
+    ----------
+    Clayton D, Kaldor J (1987). Empirical Bayes estimates of age-standardized relative risks
+    for use in disease mapping. Biometrics 43:671-681.
+    Marshall RJ (1991). Mapping disease and mortality rates using empirical Bayes estimators.
+    Applied Statistics 40:283-294.
     """
     x = as_float_array(count).ravel()
     n = as_float_array(population).ravel()
@@ -76,5 +106,4 @@ def eb_rates(count, population, per: float = 10000, level: float = 0.95) -> pd.D
         },
         index=index_of(count, population),
     )
-    out.attrs.update({"prior_mean": m * per, "prior_var": A * per**2, "alpha": alpha, "beta": beta / per})
-    return out
+    return EBRates(out, float(m * per), float(A * per**2), float(alpha), float(beta / per), method)
