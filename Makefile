@@ -4,19 +4,24 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test report sample lab bench clean
+.PHONY: install test lint report sample lab bench clean
 
+# a first install takes minutes: pip shows its progress
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --upgrade pip
+	$(BIN)/python -m pip install -e '.[dev]'
 	$(BIN)/python -m qyb.report.run --install-kernel  # the Jupyter kernel "qyb" the notebooks name
 	touch $(STAMP)
 
 install: $(STAMP)
 
-test: $(STAMP)
-	$(BIN)/python -m pytest -n 2 --dist loadgroup -q
+lint: $(STAMP)
+	$(BIN)/ruff check qyb tests benchmarks tools
+
+# lint first, then the whole suite on two workers; a test module stays on one worker (loadfile)
+test: lint
+	$(BIN)/python -m pytest -n 2 --dist loadfile -q
 
 # the monthly run for the latest month of the shipped data; prints the path of index.html
 report: $(STAMP)

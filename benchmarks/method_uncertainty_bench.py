@@ -32,8 +32,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from qyb.review.montecarlo import UncertaintyModel, sobol_rank_shift  # noqa: E402
-from qyb.engine import score_values  # noqa: E402
+from qyb.engine import score_values
+from qyb.review.montecarlo import UncertaintyModel, sobol_rank_shift
 
 
 def best(func, repeat: int) -> float:

@@ -22,11 +22,10 @@ import time
 
 import numpy as np
 
-from qyb.data.months import add_months
-from qyb.paths import DATA_RAW
-from qyb.engine import score_panel
 from qyb.edition import load_for_months, resolve_method
+from qyb.engine import score_panel
 from qyb.movements.intervals import DISPERSION_WINDOW, rank_draws, resampled_measures, summarise_draws
+from qyb.paths import DATA_RAW
 
 
 def best_of(fn, repeat: int) -> tuple[float, float]:

@@ -28,7 +28,7 @@ from nbformat.v4 import new_code_cell, new_notebook
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from qyb.report.run import REGISTRY, KERNEL_NAME, NotebookSpec, Progress, ensure_kernel, execute_all, run_month  # noqa: E402
+from qyb.report.run import KERNEL_NAME, REGISTRY, NotebookSpec, Progress, ensure_kernel, execute_all, run_month
 
 
 def import_lines(notebook: Path) -> str:

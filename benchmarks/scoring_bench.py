@@ -11,11 +11,11 @@ import time
 
 import numpy as np
 
-from qyb.data.panel import load_panel
-from qyb.method import load_method
 from qyb.data.months import month_range
-from qyb.paths import DATA_RAW
+from qyb.data.panel import load_panel
 from qyb.engine import score_panel, score_values
+from qyb.method import load_method
+from qyb.paths import DATA_RAW
 
 
 def best_of(func, repeat=5):

@@ -69,22 +69,24 @@ def _write_table(frame, out: Path, what: str) -> int:
 
 
 def cmd_movements(args) -> int:
-    import qyb
+    from qyb.data.months import parse_month
+    from qyb.edition import read_panel
+    from qyb.errors import InputError, Problem
+    from qyb.movements.tables import BASELINE_NAMES, movements_all
     from qyb.paths import DATA_PROCESSED
 
-    ed = qyb.load(args.month, None, args.data)
+    month = parse_month(args.month)
+    panel = read_panel(month, args.data)  # a movement needs no scoring method
     baseline = args.baseline or (None if args.indicator == "all" else "yoy")
-    frame = ed.movements(args.indicator, baseline)
+    frame = movements_all(panel, month, None if args.indicator == "all" else [args.indicator],
+                          None if baseline is None else [baseline])
     if frame.empty:
-        from qyb.errors import InputError, Problem
-        from qyb.movements.tables import BASELINE_NAMES
-
         which = BASELINE_NAMES[baseline] if baseline else "any baseline"
-        raise InputError(Problem(str(ed.data_dir), f"cannot compare {ed.month} against {which}: "
+        raise InputError(Problem(str(panel.data_dir), f"cannot compare {month} against {which}: "
                                  "the baseline months are not in the data",
                                  "Add the baseline months' files, or choose another baseline (--baseline)."))
-    default = DATA_PROCESSED / ed.month / f"movements_{args.indicator}_{baseline or 'all'}.csv"
-    return _write_table(frame, _out_path(args.out, default), f"movements {ed.month}")
+    default = DATA_PROCESSED / month / f"movements_{args.indicator}_{baseline or 'all'}.csv"
+    return _write_table(frame, _out_path(args.out, default), f"movements {month}")
 
 
 def cmd_intervals(args) -> int:

@@ -32,15 +32,15 @@ from pathlib import Path
 
 import pandas as pd
 
-from qyb.data.months import add_months, month_number, month_range, parse_month
 from qyb.data.monthfile import month_files
+from qyb.data.months import add_months, month_number, month_range, parse_month
 from qyb.data.panel import Panel, load_panel, require_month
 from qyb.engine import ScoreTable, score_panel
 from qyb.errors import InputError, Problem
 from qyb.method import Method, load_method, method_for_month, resolve_method
 from qyb.paths import DATA_RAW
 
-__all__ = ["load", "Edition", "UnitLookupError", "HISTORY_MONTHS", "PANEL_MONTHS", "latest_month"]
+__all__ = ["load", "read_panel", "Edition", "UnitLookupError", "HISTORY_MONTHS", "PANEL_MONTHS", "latest_month"]
 
 #: months of index history a 体检表 shows
 HISTORY_MONTHS = 12
@@ -70,7 +70,7 @@ def latest_month(data: str | Path | None = None) -> str:
 
 
 def load(month: str | None = None, method: str | Path | Method | None = None,
-         data: str | Path | None = None) -> "Edition":
+         data: str | Path | None = None) -> Edition:
     """Read, validate and score one month: the entry point of qyb.
 
     Parameters
@@ -89,12 +89,19 @@ def load(month: str | None = None, method: str | Path | Method | None = None,
     data_dir = Path(data) if data else DATA_RAW
     month = parse_month(month) if month else latest_month(data_dir)
     m = resolve_method(month, method)
-    require_month(data_dir, month)
-    files = month_files(data_dir)
-    first = add_months(month, -PANEL_MONTHS)
-    months = [mo for mo in files if month_number(first) <= month_number(mo) <= month_number(month)]
-    panel = load_panel(data_dir, months, allow_blank=m.missing != "fail")
+    panel = read_panel(month, data_dir, allow_blank=m.missing != "fail")
     return Edition(panel, month, m)
+
+
+def read_panel(month: str, data: str | Path | None = None, allow_blank: bool = False) -> Panel:
+    """The validated panel :func:`load` reads for ``month``: the month and up to :data:`PANEL_MONTHS`
+    months before it that have files (analyses that need no method, such as movements, start here)."""
+    data_dir = Path(data) if data else DATA_RAW
+    month = parse_month(month)
+    require_month(data_dir, month)
+    first = add_months(month, -PANEL_MONTHS)
+    months = [mo for mo in month_files(data_dir) if month_number(first) <= month_number(mo) <= month_number(month)]
+    return load_panel(data_dir, months, allow_blank=allow_blank)
 
 
 class Edition:
@@ -235,7 +242,7 @@ class Edition:
 
     # ------------------------------------------------------------ adjust and regenerate
     def rescore(self, method: str | Path | Method | None = None, *, weights: dict[str, float] | None = None,
-                drop=None, name: str | None = None, **changes) -> "Edition":
+                drop=None, name: str | None = None, **changes) -> Edition:
         """The same month and panel under a changed method (nothing is re-read).
 
         ``method``: another method (name, path or :class:`Method`; default this one);
@@ -252,7 +259,7 @@ class Edition:
             m = m.without(drop, name=name)
         return Edition(self.panel, self.month, m)
 
-    def compare(self, other: "Edition"):
+    def compare(self, other: Edition):
         """Rank shifts and star changes from this edition to ``other`` (a :class:`~qyb.review.MethodComparison`)."""
         from qyb.review.comparison import compare_scorecards
 
@@ -303,7 +310,7 @@ class Edition:
             self._intervals[key] = rank_intervals(self.panel, self.month, self.method, n_draws=int(draws), seed=seed)
         return self._intervals[key]
 
-    def previous(self) -> "Edition | None":
+    def previous(self) -> Edition | None:
         """Last month's edition as published (the method in force then), or None when there is none."""
         prev = add_months(self.month, -1)
         if prev not in self.panel.months:

@@ -64,7 +64,7 @@ def _missing(x) -> bool:
     if x is None:
         return True
     try:
-        return bool(x != x) or x is getattr(__import__("pandas"), "NA")
+        return bool(x != x) or x is __import__("pandas").NA
     except TypeError:  # pandas.NA in a boolean context
         return True
 

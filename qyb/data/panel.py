@@ -57,7 +57,7 @@ class Panel:
     # ------------------------------------------------------------ construction
     @classmethod
     def from_frame(cls, data_dir, units: pd.DataFrame, values: pd.DataFrame,
-                   files: dict[str, Path] | None = None) -> "Panel":
+                   files: dict[str, Path] | None = None) -> Panel:
         """From a long frame indexed by (month, unit_id) with one column per measure."""
         months = sorted(values.index.get_level_values("month").unique())
         measures = tuple(values.columns)
@@ -85,14 +85,14 @@ class Panel:
     def has_months(self, months) -> bool:
         return all(m in self.month_pos for m in months)
 
-    def window(self, months: list[str]) -> "Panel":
+    def window(self, months: list[str]) -> Panel:
         """The panel restricted to those of ``months`` that it holds (same units and measures)."""
         keep = [m for m in sorted(months) if m in self.month_pos]
         rows = [self.month_pos[m] for m in keep]
         return Panel(self.data_dir, self.units, keep, self.array[rows], self.measures,
                      {m: self.files[m] for m in keep if m in self.files})
 
-    def with_value(self, month: str, unit_id: str, measure: str, value: float) -> "Panel":
+    def with_value(self, month: str, unit_id: str, measure: str, value: float) -> Panel:
         """A copy with one raw figure changed (a what-if: "had it recorded 2")."""
         array = self.array.copy()
         array[self.month_pos[month], self.unit_pos[unit_id], self.measure_pos[measure]] = value

@@ -53,7 +53,7 @@ def read_units(data_dir: Path, log: ProblemLog) -> pd.DataFrame | None:
                 "Unit names must be unique (month files may identify units by name).", row, "unit_name")
     numeric = [c.code for c in UNIT_COLUMNS if c.kind == "number" and c.code in frame.columns]
     known = {c.code for c in UNIT_COLUMNS}
-    numeric += [c for c in frame.columns if c not in known and _allnumbers(frame[c])]
+    numeric += [c for c in frame.columns if c not in known and _all_numbers(frame[c])]
     filled = frame[numeric].copy()
     nums = numbers(filled, numeric, name, log, integer=False, allow_blank=True)
     pop = nums["population"]
@@ -66,12 +66,6 @@ def read_units(data_dir: Path, log: ProblemLog) -> pd.DataFrame | None:
 
 
 
-def _allnumbers(column: pd.Series) -> bool:
+def _all_numbers(column: pd.Series) -> bool:
     filled = column[column != ""]
     return len(filled) > 0 and pd.to_numeric(filled, errors="coerce").notna().all()
-
-
-def normalise_month_text(text: str) -> str:
-    """'2023-3', '2023/03', '2023-03-01', '2023年3月' -> '2023-03'; anything else unchanged."""
-    m = re.match(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})(\s*月)?([-/.]\d{1,2}(\s.*)?)?$", text)
-    return f"{m.group(1)}-{int(m.group(2)):02d}" if m else text

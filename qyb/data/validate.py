@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from qyb.errors import InputError, Problem, ProblemLog
 from qyb.data.monthfile import MONTH_FILE, month_files, read_month
 from qyb.data.register import UNITS_FILE, read_units
+from qyb.errors import InputError, Problem, ProblemLog
 
 
 def validate_path(path: Path) -> str:

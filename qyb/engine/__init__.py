@@ -11,8 +11,7 @@ method's tree (:mod:`~qyb.engine.aggregate`) with 扣分
 each town and builds the scorecard.
 """
 from qyb.engine.deductions import apply_deductions, rule_points
-from qyb.engine.ranks import (RANK_DECIMALS, assign_stars, rank_desc, scale_index, stars_by_share,
-                              stars_by_threshold)
+from qyb.engine.ranks import RANK_DECIMALS, assign_stars, rank_desc, scale_index, stars_by_share, stars_by_threshold
 from qyb.engine.score import Scores, score_values
 from qyb.engine.table import PanelInputs, ScoreTable, score_panel
 from qyb.engine.transforms import indicator_values

@@ -11,7 +11,7 @@ method choices and the 体检表's list of deductions all call it.
 """
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import numpy as np
 

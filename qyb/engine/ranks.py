@@ -9,7 +9,7 @@ import numpy as np
 
 from qyb.engine.normalise import normalise
 
-__all__ = ["RANK_DECIMALS", "rank_desc", "rank_asc", "stars_by_threshold", "stars_by_share", "assign_stars",
+__all__ = ["RANK_DECIMALS", "rank_desc", "stars_by_threshold", "stars_by_share", "assign_stars",
            "scale_index"]
 
 RANK_DECIMALS = 9  # indices equal to 9 decimals tie: float noise must not split a tie

@@ -40,7 +40,7 @@ class Scores:
         """The record of step ``name`` ('transform', 'impute', 'screen', 'treat', 'normalise', 'aggregate')."""
         return next((s for s in self.steps if s["step"] == name), None)
 
-    def take(self, where) -> "Scores":
+    def take(self, where) -> Scores:
         """The same scores indexed on the leading axes by ``where`` (e.g. un-blocking units)."""
         return Scores(self.method, self.values[where], self.imputed[where], self.indicator_scores[where],
                       {k: v[where] for k, v in self.nodes.items()}, self.index[where], self.rank[where],

@@ -18,17 +18,17 @@ treatment is iterative per column, so it loops over indicators (and, inside
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping
 
 import numpy as np
 import pandas as pd
 
-from qyb.errors import InputError, Problem
 from qyb.engine.impute import impute_block_mean, impute_group_mean_array
 from qyb.engine.screen import screen_mask
-from qyb.method import Method
 from qyb.engine.treat import DETAIL_COLUMNS, treat_array
+from qyb.errors import InputError, Problem
+from qyb.method import Method
 
 
 @dataclass

@@ -1,5 +1,5 @@
 """``python -m qyb.examples.asem``: COINr's ASEM example (the code lives in :mod:`qyb.reference.asem`)."""
-from qyb.reference.asem import *  # noqa: F401,F403
+from qyb.reference.asem import *  # noqa: F403
 from qyb.reference.asem import main
 
 if __name__ == "__main__":

@@ -6,8 +6,17 @@
 * :mod:`qyb.method.load` -- by name or path, the method in force in a month.
 """
 from qyb.method.load import available_methods, load_method, method_for_month, resolve_method
-from qyb.method.options import (AGGREGATIONS, IMPUTATIONS, MISSING_POLICIES, NORMALISATIONS, SCALINGS, SCREENS,
-                                STAR_RULES, TRANSFORMS, TREATMENTS)
+from qyb.method.options import (
+                                AGGREGATIONS,
+                                IMPUTATIONS,
+                                MISSING_POLICIES,
+                                NORMALISATIONS,
+                                SCALINGS,
+                                SCREENS,
+                                STAR_RULES,
+                                TRANSFORMS,
+                                TREATMENTS,
+)
 from qyb.method.spec import Group, Indicator, Method
 from qyb.paths import METHODS_DIR
 

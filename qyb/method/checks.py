@@ -8,10 +8,25 @@ from __future__ import annotations
 from qyb.data.catalogue import MEASURE_CODES
 from qyb.data.months import parse_month
 from qyb.errors import InputError, Problem
-from qyb.method.options import _with_defaults
-from qyb.method.options import (AGGREGATIONS, DEDUCTION_KEYS, DEFAULTS_KEYS, GROUP_KEYS, IMPUTATIONS, INDEX_KEYS,
-                                INDICATOR_KEYS, MISSING_POLICIES, NORMALISATIONS, SCALINGS, SCREENS, STAR_KEYS,
-                                STAR_RULES, TOP_KEYS, TRANSFORMS, TREATMENTS)
+from qyb.method.options import (
+    AGGREGATIONS,
+    DEDUCTION_KEYS,
+    DEFAULTS_KEYS,
+    GROUP_KEYS,
+    IMPUTATIONS,
+    INDEX_KEYS,
+    INDICATOR_KEYS,
+    MISSING_POLICIES,
+    NORMALISATIONS,
+    SCALINGS,
+    SCREENS,
+    STAR_KEYS,
+    STAR_RULES,
+    TOP_KEYS,
+    TRANSFORMS,
+    TREATMENTS,
+    _with_defaults,
+)
 from qyb.vocab import BASELINES
 
 

@@ -11,6 +11,7 @@ from qyb.errors import InputError, Problem
 from qyb.method.spec import Method
 from qyb.paths import METHODS_DIR
 
+
 def load_method(name_or_path: str | Path, methods_dir: Path | None = None) -> Method:
     """Load a spec by name (``v2`` -> methods/v2.yaml) or by path to a YAML file."""
     methods_dir = Path(methods_dir or METHODS_DIR)
@@ -25,7 +26,8 @@ def load_method(name_or_path: str | Path, methods_dir: Path | None = None) -> Me
     try:
         spec = _parse_yaml(str(path.resolve()), stat.st_mtime_ns, stat.st_size)
     except yaml.YAMLError as exc:
-        raise InputError(Problem(str(path), f"not valid YAML ({exc.__class__.__name__})", "Fix the YAML syntax."))
+        raise InputError(Problem(str(path), f"not valid YAML ({exc.__class__.__name__})",
+                                 "Fix the YAML syntax.")) from exc
     return Method(spec, str(path), path)
 
 
@@ -63,7 +65,7 @@ def method_for_month(month: str, methods_dir: Path | None = None) -> Method:
 
 
 
-def resolve_method(month: str, method: "str | Path | Method | None") -> Method:
+def resolve_method(month: str, method: str | Path | Method | None) -> Method:
     """``method`` itself when it is a :class:`Method`, the spec it names, or the one in force in ``month``."""
     if isinstance(method, Method):
         return method

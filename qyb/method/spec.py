@@ -36,8 +36,16 @@ from pathlib import Path
 from qyb.data.months import add_months
 from qyb.errors import InputError, Problem
 from qyb.method.checks import _validate
-from qyb.method.options import _with_defaults
-from qyb.method.options import AGGREGATIONS, IMPUTATIONS, NORMALISATIONS, SCALINGS, SCREENS, TRANSFORMS, TREATMENTS
+from qyb.method.options import (
+    AGGREGATIONS,
+    IMPUTATIONS,
+    NORMALISATIONS,
+    SCALINGS,
+    SCREENS,
+    TRANSFORMS,
+    TREATMENTS,
+    _with_defaults,
+)
 from qyb.vocab import BASELINES
 
 
@@ -112,10 +120,10 @@ class Method:
 
     # ------------------------------------------------------------ construction
     @classmethod
-    def from_dict(cls, spec: dict, source: str = "<spec>") -> "Method":
+    def from_dict(cls, spec: dict, source: str = "<spec>") -> Method:
         return cls(spec, source)
 
-    def derive(self, name: str | None = None, **changes) -> "Method":
+    def derive(self, name: str | None = None, **changes) -> Method:
         """A copy with top-level keys replaced (re-validated); records its parent method."""
         spec = copy.deepcopy(self.spec)
         spec.update(copy.deepcopy(changes))
@@ -123,8 +131,13 @@ class Method:
         spec["derived_from"] = {"method": self.name, "hash": self.hash, "changes": sorted(changes)}
         return Method(spec, f"{self.source} (derived)")
 
-    def with_weights(self, weights: dict[str, float], name: str | None = None) -> "Method":
-        """Replace the weights of groups and/or indicators named in ``weights``."""
+    def with_weights(self, weights: dict[str, float], name: str | None = None) -> Method:
+        """Replace the weights of groups and/or indicators named in ``weights`` (unknown codes are an error)."""
+        unknown = set(weights) - {g.code for g in self.groups} - {i.code for i in self.indicators}
+        if unknown:
+            raise InputError(Problem(self.source, f"cannot set the weight of unknown codes {sorted(unknown)}",
+                                     "Name groups or indicators of the method: "
+                                     + ", ".join(g.code for g in self.categories) + ", ..."))
         spec = copy.deepcopy(self.spec)
         for section in ("groups", "indicators"):
             for item in spec[section]:
@@ -132,7 +145,7 @@ class Method:
                     item["weight"] = float(weights[item["code"]])
         return self.derive(name or f"{self.name}+weights", groups=spec["groups"], indicators=spec["indicators"])
 
-    def without(self, codes, name: str | None = None) -> "Method":
+    def without(self, codes, name: str | None = None) -> Method:
         """A copy with the named indicators and/or groups (and everything under them) removed.
 
         Groups left without children are removed too, up the tree; 扣分 rules aimed

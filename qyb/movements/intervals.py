@@ -53,12 +53,11 @@ import numpy as np
 import pandas as pd
 from scipy import stats as _st
 
-from qyb.data.panel import Panel
-from qyb.method import Method
-from qyb.vocab import BASELINES
 from qyb.data.months import add_months, month_range
+from qyb.data.panel import Panel
 from qyb.engine import PanelInputs, Scores, score_values
 from qyb.engine.transforms import indicator_values
+from qyb.method import Method
 
 __all__ = [
     "RESAMPLING_METHOD",

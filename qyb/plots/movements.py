@@ -2,15 +2,18 @@
 rank intervals. Column names are those :mod:`qyb.stats` and :mod:`qyb.movements` produce."""
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-
-import matplotlib
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from qyb.plots.base import (HIGHLIGHT, NEUTRAL, STAR_COLOURS, _by_rank, _category_codes, _figure, _finish, _movement,
-                            _num, _require, _star_legend, _text_colour, stars_text, zh_label)
+from qyb.plots.base import (
+    HIGHLIGHT,
+    STAR_COLOURS,
+    _figure,
+    _finish,
+    _num,
+    _require,
+)
 
 __all__ = ["funnel_plot", "control_small_multiples", "its_plot", "caterpillar", "interval_chart"]
 
@@ -24,8 +27,9 @@ def funnel_plot(df: pd.DataFrame, limits: pd.DataFrame | None = None, *, label: 
     ``df``: ``unit_name``, ``population``, ``rate`` (the per-unit frame of
     :func:`qyb.movements.funnel_frame`); ``limits``: a grid with ``population``, ``target``,
     ``lower_95, upper_95, lower_99_8, upper_99_8`` (the names :func:`qyb.stats.funnel_limits`
-    gives).  Without ``limits`` the per-unit limit columns of ``df`` itself are used.  Units beyond 99.8% are red and named, beyond 95% orange;
-    where ``df`` has the ``flag`` column of :func:`qyb.stats.funnel_rates`, it decides (exact test).
+    gives).  Without ``limits`` the per-unit limit columns of ``df`` itself are used.  Units beyond
+    99.8% are red and named, beyond 95% orange; where ``df`` has the ``flag`` column of
+    :func:`qyb.stats.funnel_rates`, it decides (exact test).
     """
     x_col = lx = "population"
     _require(df, [x_col, "rate"], "funnel data")

@@ -8,13 +8,28 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-import matplotlib
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from qyb.plots.base import (HIGHLIGHT, NEUTRAL, STAR_COLOURS, _by_rank, _category_codes, _figure, _finish, _movement,
-                            _num, _require, _star_legend, _text_colour, stars_text, zh_label)
+from qyb.plots.base import (
+    FALL,
+    HIGHLIGHT,
+    NEUTRAL,
+    RISE,
+    STAR_COLOURS,
+    _by_rank,
+    _category_codes,
+    _figure,
+    _finish,
+    _movement,
+    _num,
+    _require,
+    _star_legend,
+    _text_colour,
+    stars_text,
+    zh_label,
+)
 
 __all__ = ["ranking_bar", "rank_bump", "category_heatmap", "star_distribution", "unit_profile", "index_history"]
 

@@ -53,11 +53,11 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from qyb.engine import Scores, score_values
+from qyb.engine.transforms import indicator_values
 from qyb.errors import InputError, Problem
 from qyb.method import Method
 from qyb.reference.results import compare_ranks, mean_abs_rank_diff, strengths_weaknesses, unit_summary
-from qyb.engine import Scores, score_values
-from qyb.engine.transforms import indicator_values
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_DATA = PROJECT_ROOT.parent / "shared" / "oracles" / "asem"
@@ -206,7 +206,6 @@ class AsemBuild:
 
     def node_scores(self) -> pd.DataFrame:
         """Every aggregate and indicator score (normalised), one column each; units screened out dropped."""
-        m = self.method
         frame = pd.DataFrame({c: self.scores.nodes[c] for c in self.aggregate_codes()}, index=self.units)
         norm = self.frames["normalised"]
         frame = pd.concat([frame, norm], axis=1)

@@ -16,7 +16,8 @@ stay NaN, as in COINr (which warns).
 """
 from __future__ import annotations
 
-from typing import Any, NamedTuple, Sequence
+from collections.abc import Sequence
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -129,7 +130,7 @@ def _impute_group(data, groups, how: str, fname: str, method: str) -> ImputeResu
     return _finish(x, stat, method, args)
 
 
-def impute_group_mean(data: pd.DataFrame, groups: pd.Series | Sequence) -> ImputeResult:  # noqa: D401
+def impute_group_mean(data: pd.DataFrame, groups: pd.Series | Sequence) -> ImputeResult:
     """COINr ``i_mean_grp`` by column: each NaN -> mean of the non-NaN values of its group.
 
     For indicator column ``x`` and grouping ``f``: ``split(x, f)``, ``i_mean``

@@ -10,7 +10,7 @@ weak) uses the same functions on its indicator scores.
 """
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd

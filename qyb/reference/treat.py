@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-import numpy as np
 import pandas as pd
 
 from qyb.engine.treat import DETAIL_COLUMNS, treat_column

@@ -14,9 +14,6 @@ editions the list says so (:func:`method_change_note`).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
-import numpy as np
 import pandas as pd
 
 from qyb.vocab import INDEX_DECIMALS, LABELS, SCORE_DECIMALS, STAR, movement_text, stars_text
@@ -69,7 +66,7 @@ def ranking_table(card: pd.DataFrame, method, intervals: pd.DataFrame | None = N
         "rank_prev_published": pd.array(prev, dtype="Int64"),
         "movement": movements_text(out["rank"], prev),
     })
-    for col, name in cats.items():
+    for col in cats:
         table[col] = out[col].astype(float).round(CATEGORY_DECIMALS)
     if intervals is not None:  # 排名区间 and 保持星级概率 from the rank intervals
         table = table.join(ranking_columns(intervals), on="unit_id")

@@ -12,8 +12,14 @@
 
 Every function takes a validated panel and methods; nothing here reads or writes a file.
 """
-from qyb.review.comparison import (LeaveOneOut, MethodComparison, compare_methods, compare_scorecards,
-                                   decompose_rank_change, leave_one_out)
+from qyb.review.comparison import (
+                                   LeaveOneOut,
+                                   MethodComparison,
+                                   compare_methods,
+                                   compare_scorecards,
+                                   decompose_rank_change,
+                                   leave_one_out,
+)
 from qyb.review.summary import TABLE_COLUMNS, MethodReview, readings, run_review
 
 __all__ = ["MethodReview", "run_review", "readings", "TABLE_COLUMNS", "MethodComparison", "compare_methods",

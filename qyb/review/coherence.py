@@ -24,7 +24,9 @@ __all__ = [
     "correlation_matrix",
     "cronbach_alpha",
     "cronbach_alpha_by_group",
-    "effective_weights",
+    "correlation_weights",
+    "Coherence",
+    "coherence_tables",
     "pca_variance_explained",
 ]
 

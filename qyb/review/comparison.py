@@ -2,7 +2,7 @@
 rank change, and leaving one category out."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd

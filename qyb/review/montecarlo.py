@@ -54,10 +54,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from qyb.method import Method
+from qyb.engine import score_values
 from qyb.engine.deductions import apply_deductions
 from qyb.engine.ranks import assign_stars, rank_desc, scale_index
-from qyb.engine import score_values
+from qyb.method import Method
 from qyb.review.sobol import SobolResult, saltelli_design, sobol_indices
 
 __all__ = [
@@ -100,7 +100,7 @@ class Choices:
     star_rules: tuple[str, ...] = ("thresholds", "shares")
 
     @classmethod
-    def none(cls) -> "Choices":
+    def none(cls) -> Choices:
         return cls(weights="none", spread=0.0, normalisations=("spec",), aggregations=("spec",),
                    star_rules=("spec",))
 
@@ -314,7 +314,7 @@ class UncertaintyModel:
 
     # ---------------------------------------------------------------- construction from data
     @classmethod
-    def from_table(cls, table, panel, month: str, choices: Choices | None = None) -> "UncertaintyModel":
+    def from_table(cls, table, panel, month: str, choices: Choices | None = None) -> UncertaintyModel:
         """Model from a scored table (``qyb.scorecard.score_table``) and its panel.
 
         The indicator values are recomputed from the panel before the spec's data

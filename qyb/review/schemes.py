@@ -40,7 +40,7 @@ def scheme_weights(category_scores: pd.DataFrame, schemes=("equal", "entropy", "
     return pd.concat(frames, ignore_index=True)
 
 
-def schemeas_method(method: Method, weights: pd.Series | dict, scheme: str) -> Method:
+def scheme_method(method: Method, weights: pd.Series | dict, scheme: str) -> Method:
     """``method`` with its category weights replaced (``Method.with_weights``), named ``<method>+<scheme>``.
 
     Weights are stored as points summing to 100; a zero weight (a constant

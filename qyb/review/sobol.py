@@ -27,8 +27,7 @@ percentile intervals (Efron & Tibshirani 1993, §13.3; the approach of SALib's
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -123,7 +122,7 @@ def sobol_indices(
     level: float = 0.95,
     seed: int | np.random.Generator | None = None,
     factor_names: Sequence[str] | None = None,
-) -> "SobolResult":
+) -> SobolResult:
     """First-order and total Sobol' indices from the runs of a Saltelli design.
 
     Parameters
@@ -221,7 +220,7 @@ def sobol_analyse(
     n_boot: int = 1000,
     level: float = 0.95,
     method: str = "sobol",
-) -> "SobolResult":
+) -> SobolResult:
     """Design, run and analyse in one call.
 
     ``func`` maps an ``(m, d)`` array of unit-interval samples to an

@@ -1,12 +1,10 @@
 """The whole method review of one month (notebook 03, ``qyb review``), and its plain-Chinese readings."""
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from qyb.data.months import add_months, month_number, parse_month
 from qyb.data.panel import Panel
@@ -14,8 +12,15 @@ from qyb.errors import InputError
 from qyb.method import Method
 from qyb.review.coherence import Coherence, coherence_tables
 from qyb.review.common import scored
-from qyb.review.comparison import (DECOMPOSITION_COLUMNS, LeaveOneOut, MethodComparison, compare_methods,
-                                   decompose_rank_change, default_decomposition_pair, leave_one_out)
+from qyb.review.comparison import (
+    DECOMPOSITION_COLUMNS,
+    LeaveOneOut,
+    MethodComparison,
+    compare_methods,
+    decompose_rank_change,
+    default_decomposition_pair,
+    leave_one_out,
+)
 from qyb.review.effective import WEIGHTS_COLUMNS, effective_weights, effective_weights_from_table, weights_table
 from qyb.review.montecarlo import Choices, MonteCarloResult, UncertaintyModel, sobol_rank_shift
 from qyb.review.schemes import scheme_ranks
@@ -177,7 +182,8 @@ def readings(review: MethodReview, focus: str | None = None) -> dict[str, str]:
         wtxt = (f"类别权重变动（默认在名义值 ±25% 内）的一阶指数为 {w.loc['weights', 'S1']:.2f}，"
                 if "weights" in w.index else "")
         out["sensitivity"] = (
-            f"Sobol 指数衡量各项方法选择对“平均名次变动”的贡献：一阶指数 S1 是单独一项的贡献，总效应 ST 还包括它与其他选择的交互。"
+            "Sobol 指数衡量各项方法选择对“平均名次变动”的贡献：一阶指数 S1 是单独一项的贡献，"
+            "总效应 ST 还包括它与其他选择的交互。"
             f"影响最大的是{names.get(top['factor'], top['factor'])}（ST = {top['ST']:.2f}，95% 区间 "
             f"{top['ST_lower']:.2f}–{top['ST_upper']:.2f}）。{wtxt}"
             f"星级规则只改变星级、不改变名次，所以它的指数为 0。ST 明显大于 S1 说明各选择之间存在交互。")

@@ -23,13 +23,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from qyb.data.panel import Panel, SYNTHETIC_MARKER
-from qyb.data.register import UNITS_FILE
-from qyb.data.files import csv_bytes, write_bytes_atomic
 from qyb.data.catalogue import MEASURE_BY_CODE, MEASURE_CODES
-from qyb.method import load_method
+from qyb.data.files import csv_bytes, write_bytes_atomic
 from qyb.data.months import month_number, month_range
+from qyb.data.panel import SYNTHETIC_MARKER, Panel
+from qyb.data.register import UNITS_FILE
 from qyb.engine import score_panel
+from qyb.method import load_method
 
 SEED = 20230315
 FIRST_MONTH, LAST_MONTH = "2022-01", "2023-12"

@@ -18,20 +18,6 @@ its method.  Modules:
 """
 from __future__ import annotations
 
-from .intervals import (
-    BYAR,
-    CLOPPER_PEARSON,
-    EXACT_POISSON,
-    PHE_EXACT_BELOW,
-    WILSON,
-    byar_ci,
-    clopper_pearson_ci,
-    exact_poisson_ci,
-    poisson_ci,
-    proportion_ci,
-    rate_ci,
-    wilson_ci,
-)
 from .compare import (
     DEFAULT_BAND,
     RR_METHOD,
@@ -44,6 +30,7 @@ from .compare import (
     etest_pvalue,
     verdict,
 )
+from .control import LANEY_U, U_CHART, special_cause_rules, u_chart
 from .funnel import (
     FUNNEL_FLAGS,
     FUNNEL_LEVELS,
@@ -63,8 +50,80 @@ from .funnel import (
     r_signif_floor,
     wilson_funnel_limits,
 )
+from .intervals import (
+    BYAR,
+    CLOPPER_PEARSON,
+    EXACT_POISSON,
+    PHE_EXACT_BELOW,
+    WILSON,
+    byar_ci,
+    clopper_pearson_ci,
+    exact_poisson_ci,
+    poisson_ci,
+    proportion_ci,
+    rate_ci,
+    wilson_ci,
+)
+from .its import DEFAULT_INTERVENTION, MIN_POST_SLOPE, ITSResult, its_poisson
+from .rtm import RTM_NOTES, rtm_flags
 from .shrinkage import EB_METHOD, EBRates, eb_rates
 from .trend import MANN_KENDALL, THEIL_SEN, kendall_exact_pvalue, trend
-from .control import LANEY_U, U_CHART, special_cause_rules, u_chart
-from .rtm import RTM_NOTES, rtm_flags
-from .its import DEFAULT_INTERVENTION, MIN_POST_SLOPE, ITSResult, its_poisson
+
+__all__ = [
+    "DEFAULT_BAND",
+    "RR_METHOD",
+    "VERDICTS",
+    "baseline_counts",
+    "bh_qvalues",
+    "binom_test_pvalue",
+    "compare_baseline",
+    "compare_counts",
+    "etest_pvalue",
+    "verdict",
+    "FUNNEL_FLAGS",
+    "FUNNEL_LEVELS",
+    "FUNNEL_LIMIT_METHODS",
+    "FunnelRates",
+    "OverdispersionResult",
+    "funnel_limits",
+    "funnel_rates",
+    "overdispersion",
+    "phe_funnel_grid",
+    "phe_funnel_limits",
+    "phe_funnel_points",
+    "phe_funnel_significance",
+    "phe_poisson_funnel",
+    "poisson_funnel_quantile",
+    "r_signif_ceiling",
+    "r_signif_floor",
+    "wilson_funnel_limits",
+    "BYAR",
+    "CLOPPER_PEARSON",
+    "EXACT_POISSON",
+    "PHE_EXACT_BELOW",
+    "WILSON",
+    "byar_ci",
+    "clopper_pearson_ci",
+    "exact_poisson_ci",
+    "poisson_ci",
+    "proportion_ci",
+    "rate_ci",
+    "wilson_ci",
+    "LANEY_U",
+    "U_CHART",
+    "special_cause_rules",
+    "u_chart",
+    "DEFAULT_INTERVENTION",
+    "MIN_POST_SLOPE",
+    "ITSResult",
+    "its_poisson",
+    "RTM_NOTES",
+    "rtm_flags",
+    "EB_METHOD",
+    "EBRates",
+    "eb_rates",
+    "MANN_KENDALL",
+    "THEIL_SEN",
+    "kendall_exact_pvalue",
+    "trend",
+]

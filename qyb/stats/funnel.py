@@ -29,7 +29,7 @@ import pandas as pd
 from scipy import stats as _st
 
 from ._util import as_float_array, index_of, normalise_level, z_two_sided
-from .intervals import BYAR, EXACT_POISSON, WILSON, _poisson_limits
+from .intervals import WILSON, _poisson_limits
 
 __all__ = [
     "FUNNEL_LEVELS",
@@ -282,7 +282,7 @@ def funnel_rates(
     method: str = "CQC",
     trim: float = 0.1,
     limits: str = "spiegelhalter",
-) -> "FunnelRates":
+) -> FunnelRates:
     """One row per unit for a funnel plot of rates per ``per`` population.
 
     target rate = sum(count) / sum(population) * per unless given; expected E = target *
