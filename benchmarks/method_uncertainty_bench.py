@@ -32,6 +32,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import qyb
 from qyb.engine import score_values
 from qyb.review.montecarlo import UncertaintyModel, sobol_rank_shift
 
@@ -55,7 +56,8 @@ def main(argv=None) -> None:
     args = ap.parse_args(argv)
 
     t0 = time.perf_counter()
-    model = UncertaintyModel.from_month(args.month, args.method)
+    ed = qyb.load(args.month, args.method)
+    model = UncertaintyModel.from_table(ed.table, ed.panel, ed.month)
     build = time.perf_counter() - t0
     n, U = args.draws, len(model.unit_ids)
 

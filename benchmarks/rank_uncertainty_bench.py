@@ -22,10 +22,9 @@ import time
 
 import numpy as np
 
-from qyb.edition import load_for_months, resolve_method
+import qyb
 from qyb.engine import score_panel
-from qyb.movements.intervals import DISPERSION_WINDOW, rank_draws, resampled_measures, summarise_draws
-from qyb.paths import DATA_RAW
+from qyb.movements.intervals import rank_draws, resampled_measures, summarise_draws
 
 
 def best_of(fn, repeat: int) -> tuple[float, float]:
@@ -44,10 +43,9 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
 
-    method = resolve_method(args.month, None)
     t = time.perf_counter()
-    panel = load_for_months(DATA_RAW, args.month, args.month, method,
-                            extra_back=max(0, DISPERSION_WINDOW - method.history_needed()))
+    ed = qyb.load(args.month)
+    panel, method = ed.panel, ed.method
     t_load = time.perf_counter() - t
     units = len(panel.units)
     counts, pairs = resampled_measures(method)
@@ -73,7 +71,8 @@ def main() -> None:
     n_min, n_med = best_of(nominal, args.repeat)
     r_min, r_med = best_of(full, args.repeat)
     print(f"rank uncertainty benchmark: {args.month}, method {method.name}, {units} units, "
-          f"{len(counts)} count measures + {len(pairs)} attainment pairs, {args.draws:,} draws, best/median of {args.repeat}")
+          f"{len(counts)} count measures + {len(pairs)} attainment pairs, {args.draws:,} draws, "
+          f"best/median of {args.repeat}")
     print(f"  load + validate raw files (once)          {t_load:8.3f} s")
     print(f"  floor A: numpy random draws only          {f_min:8.3f} s   (median {f_med:.3f})")
     print(f"  floor B: nominal scoring of the month     {n_min:8.3f} s   (median {n_med:.3f})")
