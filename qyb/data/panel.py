@@ -100,10 +100,14 @@ class Panel:
 
     @cached_property
     def values(self) -> pd.DataFrame:
-        """The long view: one row per (month, unit_id), one column per measure (built on first use)."""
+        """The long view: one row per (month, unit_id), one column per measure (built on first use).
+
+        Read-only: it shows :attr:`array`, so setting a cell raises; use :meth:`with_value` to change a figure.
+        """
         index = pd.MultiIndex.from_product([self.months, self.units.index], names=["month", "unit_id"])
-        flat = self.array.reshape(len(self.months) * len(self.units), len(self.measures))
-        return pd.DataFrame(flat, index=index, columns=list(self.measures))
+        flat = self.array.reshape(len(self.months) * len(self.units), len(self.measures)).view()
+        flat.flags.writeable = False  # an edit here would not reach the array every analysis reads
+        return pd.DataFrame(flat, index=index, columns=list(self.measures), copy=False)
 
     @property
     def synthetic(self) -> bool:

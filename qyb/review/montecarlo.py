@@ -48,13 +48,12 @@ from __future__ import annotations
 import copy
 import dataclasses
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from qyb.engine import score_values
+from qyb.engine import score_panel, score_values
 from qyb.engine.deductions import apply_deductions
 from qyb.engine.ranks import assign_stars, rank_desc, scale_index
 from qyb.method import Method
@@ -248,7 +247,7 @@ class UncertaintyModel:
 
     Build it from arrays (``values`` (units, indicators) as the engine's
     ``Scores.values``, ``deductions`` measure -> (units,) counts) or with
-    :meth:`from_month`. ``evaluate(samples)`` maps a ``(draws, factors)``
+    :meth:`from_table`. ``evaluate(samples)`` maps a ``(draws, factors)``
     array of uniforms to ``(ranks, stars)`` of shape ``(draws, units)``.
     """
 
@@ -418,16 +417,17 @@ class UncertaintyModel:
         return np.abs(ranks - self.rank_nominal[None, :]).mean(axis=1)
 
 
-def method_uncertainty(month: str, method: str | Method | None = None, data_dir: Path | str | None = None,
-                       n_draws: int = 10_000, seed: int | None = 0,
+def method_uncertainty(panel, month: str, method: Method, n_draws: int = 10_000, seed: int | None = 0,
                        choices: Choices | None = None) -> MonteCarloResult:
-    """Monte Carlo over the modelling choices for ``month``: see the module docstring.
+    """Monte Carlo over the modelling choices for ``month`` of a validated panel: see the module docstring.
 
-    >>> r = method_uncertainty("2023-03", "v2", n_draws=1000, seed=1)   # doctest: +SKIP
+    >>> ed = qyb.load("2023-03")                                                  # doctest: +SKIP
+    >>> r = method_uncertainty(ed.panel, ed.month, ed.method, n_draws=1000, seed=1)  # doctest: +SKIP
     >>> r.summary()          # rank_nominal, rank_median, rank_p05, rank_p95, p_star_1..5
     >>> r.town()             # mean absolute rank shift
     """
-    return UncertaintyModel.from_month(month, method, data_dir, choices).run(n_draws, seed)
+    table = score_panel(panel, method, [month])
+    return UncertaintyModel.from_table(table, panel, month, choices).run(n_draws, seed)
 
 
 def sobol_rank_shift(model: UncertaintyModel, n: int = 1024, seed: int | None = 0, *, n_boot: int = 1000,
