@@ -1,11 +1,12 @@
-"""The analysis commands: qyb movements / intervals / review write the report's tables from the command line."""
+"""The analysis commands: qyb movements / intervals / review write the report's tables from the command line
+(``qyb score``, ``qyb validate`` and ``qyb run`` are tested in tests/sample, tests/data and tests/report)."""
 from __future__ import annotations
 
 import pandas as pd
 import pytest
 from scipy import stats
 
-from helpers import run_cli
+from tests.helpers import run_cli
 
 
 def test_movements_command_yongning_fraud_yoy(tmp_path, capsys):
@@ -21,6 +22,30 @@ def test_movements_command_yongning_fraud_yoy(tmp_path, capsys):
     assert yn["verdict"] == "显著下降"
     q = stats.false_discovery_control(table["p_exact"].to_numpy())
     assert table["q_value"].to_numpy() == pytest.approx(q, rel=1e-6)
+
+
+def test_movements_command_all_indicators_and_baselines(tmp_path, capsys, monkeypatch):
+    import qyb.paths
+
+    monkeypatch.setattr(qyb.paths, "DATA_PROCESSED", tmp_path)  # where the default file names go
+    folder = tmp_path / "2023-03"
+    code, stdout, err = run_cli(capsys, "movements", "--month", "2023-03", "--indicator", "all")
+    assert code == 0, err
+    every = pd.read_csv(folder / "movements_all_all.csv", encoding="utf-8-sig", dtype={"unit_id": str})
+    assert str(folder / "movements_all_all.csv") in stdout
+    assert len(every) == 5 * 3 * 29 and set(every["baseline"]) == {"mom", "yoy", "3m"}
+    code, _, err = run_cli(capsys, "movements", "--month", "2023-03", "--indicator", "all", "--baseline", "mom")
+    assert code == 0, err
+    mom = pd.read_csv(folder / "movements_all_mom.csv", encoding="utf-8-sig", dtype={"unit_id": str})
+    assert len(mom) == 5 * 29 and set(mom["baseline"]) == {"mom"}
+    code, _, err = run_cli(capsys, "movements", "--month", "2023-03", "--baseline", "3m")
+    assert code == 0, err
+    m3 = pd.read_csv(folder / "movements_fraud_alerts_3m.csv", encoding="utf-8-sig", dtype={"unit_id": str})
+    assert len(m3) == 29 and set(m3["indicator"]) == {"fraud_alerts"} and set(m3["baseline"]) == {"3m"}
+    # the command writes what the edition computes
+    ours = qyb.load("2023-03").movements("fraud_alerts", "3m")
+    pd.testing.assert_series_equal(m3["q_value"], ours["q_value"], check_exact=False, rtol=1e-9)
+    assert (m3["verdict"] == ours["verdict"]).all()
 
 
 def test_intervals_command_is_reproducible(tmp_path, capsys):

@@ -4,8 +4,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from helpers import copy_sample, run_cli
 from qyb.data.months import month_range
+from tests.helpers import copy_sample, run_cli
 
 MONTHS = month_range("2022-01", "2023-03")
 

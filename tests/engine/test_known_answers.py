@@ -3,10 +3,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
-from qyb.engine import aggregate
-from qyb.engine import normalise
-from qyb.engine import transforms
-from qyb.engine import rank_desc, scale_index, stars_by_share, stars_by_threshold
+from qyb.engine import aggregate, normalise, rank_desc, scale_index, stars_by_share, stars_by_threshold, transforms
 
 NAN = np.nan
 

@@ -4,8 +4,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from qyb.method import Method
 from qyb.engine import score_values
+from qyb.method import Method
 
 N_UNITS, N_IND = 7, 4
 

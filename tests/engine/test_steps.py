@@ -1,19 +1,17 @@
 """The engine's data steps (impute -> screen -> treat) driven by the method spec, and their records."""
 from __future__ import annotations
 
-import copy
-
 import numpy as np
 import pandas as pd
 import pytest
 
-from qyb.errors import InputError
-from qyb.reference.impute import impute_group_mean
 from qyb.data.panel import load_panel
+from qyb.engine import score_panel, score_values
+from qyb.engine.screen import screen_mask
+from qyb.errors import InputError
 from qyb.method import Method, load_method
 from qyb.paths import DATA_RAW
-from qyb.engine.screen import screen_mask
-from qyb.engine import score_panel, score_values
+from qyb.reference.impute import impute_group_mean
 from qyb.reference.screen import screen_units
 from qyb.reference.treat import treat
 

@@ -5,17 +5,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import qyb
 from qyb.data.panel import Panel
 from qyb.method import Method
-from qyb.edition import scorecard_for
 from qyb.movements.intervals import (
     RANK_INTERVAL_COLUMNS,
     dispersion_table,
     draw_counts,
     draw_handled,
-    previous_rank_intervals_for,
     rank_intervals,
-    rank_intervals_for,
     rank_jumps,
     resampled_measures,
 )
@@ -47,8 +45,9 @@ def toy_panel(scale: int = 1) -> Panel:
     crime = np.array([12, 30, 18, 25, 9, 41, 22, 15, 35, 27, 11, 19]) * scale
     fraud = np.array([3, 7, 2, 9, 5, 4, 11, 6, 1, 8, 3, 5]) * scale
     idx = pd.MultiIndex.from_product([["2023-03"], ids], names=["month", "unit_id"])
+    handled = np.array([36, 38, 33, 40, 31, 39, 35, 37, 34, 32, 30, 29]) * scale
     values = pd.DataFrame({"crime_alerts": crime, "fraud_alerts": fraud,
-                           "fraud_warnings": 40 * scale, "fraud_warnings_handled": np.array([36, 38, 33, 40, 31, 39, 35, 37, 34, 32, 30, 29]) * scale},
+                           "fraud_warnings": 40 * scale, "fraud_warnings_handled": handled},
                           index=idx).astype(float)
     return Panel.from_frame(".", units, values)
 
@@ -59,8 +58,13 @@ def toy_method() -> Method:
 
 
 @pytest.fixture(scope="module")
-def sample_2023_03() -> pd.DataFrame:
-    return rank_intervals_for("2023-03", n_draws=1000, seed=7)
+def edition() -> qyb.Edition:
+    return qyb.load("2023-03")
+
+
+@pytest.fixture(scope="module")
+def sample_2023_03(edition) -> pd.DataFrame:
+    return edition.rank_intervals(draws=1000, seed=7)
 
 
 def test_intervals_shrink_as_counts_grow(toy_method):
@@ -95,8 +99,9 @@ def test_columns_and_method_named(sample_2023_03):
 
 def test_nominal_rank_is_the_published_one():
     for month in ("2023-02", "2023-03"):
-        ri = rank_intervals_for(month, n_draws=20).set_index("unit_id")
-        card = scorecard_for(month).set_index("unit_id")
+        ed = qyb.load(month)
+        ri = ed.rank_intervals(draws=20).set_index("unit_id")
+        card = ed.scorecard.set_index("unit_id")
         assert (ri["rank"] == card["rank"]).all()
         assert (ri["stars"] == card["stars"]).all()
         np.testing.assert_allclose(ri["index"], card["index"], rtol=0, atol=1e-9)
@@ -159,10 +164,12 @@ def test_resampled_measures_cover_method(toy_method):
     assert pairs == [("fraud_warnings_handled", "fraud_warnings")]
 
 
-def test_yongning_jump_against_both_intervals(sample_2023_03):
+def test_yongning_jump_against_both_intervals(edition, sample_2023_03):
     # 27 -> 2 is a large move; whether it clears both 90 % intervals is read off the draws, and
     # jump_survives says exactly that (March's upper end below February's lower end)
-    before = previous_rank_intervals_for("2023-03", n_draws=1000, seed=7)
+    previous = edition.previous()  # February as published: under v1, the method in force then
+    assert previous.month == "2023-02" and previous.method.name == "v1"
+    before = previous.rank_intervals(draws=1000, seed=7)
     jumps = rank_jumps(sample_2023_03, before).set_index("unit_id")
     yn = jumps.loc["XL01"]
     assert (yn["rank_before"], yn["rank"], yn["method_before"], yn["method"]) == (27, 2, "v1", "v2")
@@ -170,11 +177,11 @@ def test_yongning_jump_against_both_intervals(sample_2023_03):
     assert bool(yn["jump_survives"]) == (yn["rank_p95"] < yn["rank_p05_before"])
 
 
-def test_ranking_table_gains_interval_columns(sample_2023_03):
-    from qyb.report import ranking
+def test_ranking_table_gains_interval_columns(edition, sample_2023_03):
     from qyb.method import load_method
+    from qyb.report import ranking
 
-    card = scorecard_for("2023-03")
+    card = edition.scorecard
     table = ranking.ranking_table(card, load_method("v2"), intervals=sample_2023_03)
     assert list(table.columns[-2:]) == ["排名区间 (5–95%)", "保持星级概率"]
     yn = table.set_index("单位编码").loc["XL01"]
@@ -182,3 +189,5 @@ def test_ranking_table_gains_interval_columns(sample_2023_03):
     assert yn["排名区间 (5–95%)"] == f"{int(ri['rank_p05'])}–{int(ri['rank_p95'])}"
     assert yn["保持星级概率"] == round(ri["p_same_stars"], 2)
     assert list(ranking.ranking_table(card, load_method("v2")).columns) == list(table.columns[:-2])
+    # the edition's 榜单 is the same table
+    pd.testing.assert_frame_equal(edition.ranking(intervals=sample_2023_03), table)

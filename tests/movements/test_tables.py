@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pytest
 from scipy import stats
 
+import qyb
 from qyb.movements.tables import (
     BASELINES,
     COUNT_INDICATORS,
@@ -13,7 +13,6 @@ from qyb.movements.tables import (
     control_frame,
     funnel_frame,
     its_fit,
-    load_movement_panel,
     movements_all,
     movements_table,
     summary_text,
@@ -28,7 +27,7 @@ REQUIRED = ["unit_id", "unit_name", "indicator", "baseline", "count_before", "ex
 
 @pytest.fixture(scope="module")
 def panel():
-    return load_movement_panel(MONTH)
+    return qyb.load(MONTH).panel
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +41,7 @@ def everything(panel):
 
 
 def raw(panel, measure, month, unit="XL01"):
-    return float(panel.values.loc[(month, unit), measure])
+    return panel.value(month, unit, measure)
 
 
 def test_columns(table):
@@ -93,7 +92,7 @@ def test_three_month_baseline(panel):
 
 def test_q_values_within_indicator_and_baseline(everything):
     assert len(everything) == len(COUNT_INDICATORS) * len(BASELINES) * 29
-    for (ind, b), g in everything.groupby(["indicator", "baseline"]):
+    for (_ind, _b), g in everything.groupby(["indicator", "baseline"]):
         np.testing.assert_allclose(g["q_value"], stats.false_discovery_control(g["p_exact"], method="bh"),
                                    rtol=1e-12)
     assert everything["verdict"].isin(["显著下降", "下降但不显著", "基本持平", "上升但不显著", "显著上升"]).all()
@@ -108,9 +107,10 @@ def test_verdict_counts_and_summary(everything, table):
 
 
 def test_chart_frames(panel):
-    units, grid = funnel_frame(panel, MONTH)
+    frame = funnel_frame(panel, MONTH)
+    units, grid = frame.units, frame.limits
     assert len(units) == 29 and {"rate", "lower_95", "upper_99_8", "flag", "unit_name"} <= set(units.columns)
-    assert units.attrs["target"] == pytest.approx(units["count"].sum() / units["population"].sum() * 1e4)
+    assert frame.result.target == pytest.approx(units["count"].sum() / units["population"].sum() * 1e4)
     assert (grid["lower_95"] <= grid["target"]).all() and (grid["upper_95"] >= grid["target"]).all()
     ctl = control_frame(panel, MONTH)
     assert ctl.groupby("unit_id").size().eq(13).all() and ctl["month"].max() == MONTH

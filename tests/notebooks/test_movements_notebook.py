@@ -13,7 +13,7 @@ from qyb.report.run import run_papermill
 
 pytestmark = pytest.mark.slow  # one kernel start and a full notebook run (~30 s)
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK = ROOT / "notebooks" / "02_movements.ipynb"
 
 
@@ -34,7 +34,8 @@ def test_notebook_committed_without_outputs():
     params = [c for c in code if "parameters" in c.get("metadata", {}).get("tags", [])]
     assert len(params) == 1
     src = "".join(params[0]["source"])
-    for name in ("month", "method", "data_dir", "output_dir", "indicator", "baseline", "n_draws", "seed"):
+    for name in ("month", "method", "data_dir", "output_dir", "indicator", "baseline", "n_draws", "seed",
+                 "focus_unit", "intervention"):
         assert f"{name} = " in src
 
 
@@ -45,7 +46,7 @@ def test_notebook_runs_and_writes_tables(tmp_path):
         NOTEBOOK, tmp_path / "02_movements.ipynb", kernel=kernel_name(), working_dir=ROOT / "notebooks",
         parameters={"month": "2023-03", "method": "", "data_dir": str(ROOT / "data" / "raw"),
                     "output_dir": str(out), "indicator": "fraud_alerts", "baseline": "yoy",
-                    "n_draws": "200", "seed": "11"})
+                    "n_draws": "200", "seed": "11", "focus_unit": "永宁", "intervention": "2023-02"})
     mv_path, ri_path = out / "tables" / "movements.csv", out / "tables" / "rank_intervals.csv"
     assert mv_path.read_bytes()[:3] == b"\xef\xbb\xbf" and ri_path.read_bytes()[:3] == b"\xef\xbb\xbf"
     mv = pd.read_csv(mv_path, encoding="utf-8-sig")

@@ -1,7 +1,6 @@
-"""qyb.plots.charts: every chart returns a Figure, saves a valid PNG reproducibly, and draws no missing glyph."""
+"""qyb.plots: every chart returns a Figure, saves a valid PNG reproducibly, and draws no missing glyph."""
 from __future__ import annotations
 
-import io
 import sys
 import warnings
 
@@ -15,7 +14,9 @@ import pytest
 from matplotlib.figure import Figure
 from PIL import Image
 
-from qyb.plots import charts as plots
+import qyb
+from qyb import plots
+from qyb.plots.base import FALL, _register_notebook_display
 
 CATEGORY_NAMES = {
     "public_order": "社会治安", "fraud": "反电诈", "traffic": "交通安全", "rental": "出租屋管理",
@@ -54,8 +55,8 @@ def funnel_frames():
     df = pd.DataFrame({"unit_name": UNITS, "population": pop, "rate": rate})
     grid = np.linspace(4_000, 42_000, 50)
     half95, half998 = 1.96 * np.sqrt(8 * 10_000 / grid), 3.09 * np.sqrt(8 * 10_000 / grid)
-    limits = pd.DataFrame({"exposure": grid, "centre": 8.0, "lower95": 8 - half95, "upper95": 8 + half95,
-                           "lower998": np.maximum(0, 8 - half998), "upper998": 8 + half998})
+    limits = pd.DataFrame({"population": grid, "target": 8.0, "lower_95": 8 - half95, "upper_95": 8 + half95,
+                           "lower_99_8": np.maximum(0, 8 - half998), "upper_99_8": 8 + half998})
     return df, limits
 
 
@@ -63,8 +64,8 @@ def control_frame() -> pd.DataFrame:
     rng = np.random.default_rng(2)
     months = [str(p) for p in pd.period_range("2022-03", periods=13, freq="M")]
     rows = [
-        {"unit_name": u, "month": m, "u": rng.poisson(20) / 2.7, "centre": 7.4, "lcl": 2.2, "ucl": 12.6,
-         "signal": bool(j == 12 and i == 0)}
+        {"unit_name": u, "month": m, "u": rng.poisson(20) / 2.7, "centre": 7.4, "lower": 2.2, "upper": 12.6,
+         "special": bool(j == 12 and i == 0)}
         for i, u in enumerate(UNITS) for j, m in enumerate(months)
     ]
     return pd.DataFrame(rows)
@@ -103,6 +104,21 @@ def _profile():
     return plots.unit_profile(card.iloc[0], card[cats].median(), card[cats].max(), CATEGORY_NAMES)
 
 
+def decomposition_frame() -> pd.DataFrame:
+    rng = np.random.default_rng(5)
+    n = len(UNITS)
+    rank_from, rank_to = rng.permutation(n) + 1, rng.permutation(n) + 1
+    method = rng.integers(-2, 3, n)
+    return pd.DataFrame({"unit_id": [f"XL{i + 1:02d}" for i in range(n)], "unit_name": UNITS,
+                         "rank_from": rank_from, "rank_to": rank_to, "method_effect": method,
+                         "data_effect": rank_from - rank_to - method})
+
+
+def leave_one_out_frame() -> pd.DataFrame:
+    return pd.DataFrame({"category": list(CATEGORY_NAMES), "category_name": list(CATEGORY_NAMES.values()),
+                         "mean_abs_rank_shift": np.linspace(0.2, 2.6, 9), "max_abs_rank_shift": np.arange(1, 10)})
+
+
 def _history():
     months = [str(p) for p in pd.period_range("2022-01", periods=15, freq="M")]
     s = pd.Series(np.linspace(70, 93, 15), index=months)
@@ -123,6 +139,8 @@ CHARTS = {
     "rank_uncertainty": lambda: plots.rank_uncertainty(intervals("rank_nominal")),
     "sobol_bar": lambda: plots.sobol_bar(sobol_frame()),
     "weights_compare": lambda: plots.weights_compare(weights_frame(), CATEGORY_NAMES),
+    "decomposition_bar": lambda: plots.decomposition_bar(decomposition_frame(), n=5, highlight="XL07"),
+    "leave_one_out_bar": lambda: plots.leave_one_out_bar(leave_one_out_frame()),
 }
 
 
@@ -192,23 +210,36 @@ def test_profile_flags_weak_categories_in_red():
     card = scorecard()
     cats = [c for c in card if c.startswith("cat_")]
     fig = plots.unit_profile(card.iloc[0], card[cats].median(), card[cats].max(), CATEGORY_NAMES)
-    red = [t.get_text() for t in fig.axes[0].get_yticklabels() if t.get_color() == plots.FALL]
+    red = [t.get_text() for t in fig.axes[0].get_yticklabels() if t.get_color() == FALL]
     weak = [CATEGORY_NAMES[c[4:]] for c in cats if card.iloc[0][c] < card[cats].median()[c]]
     assert [r.split()[0] for r in red] == weak
     assert "体检表" in fig._suptitle.get_text()
 
 
-def test_stats_spellings_are_accepted():
-    """qyb.stats names its columns lower_95 / upper_99_8 / target, unit / lower / upper / special."""
+def test_stats_spellings_are_the_ones_drawn():
+    """The charts read the columns qyb.stats and qyb.movements produce: population / target / lower_95 /
+    upper_99_8 (funnel), unit_name / month / u / centre / lower / upper / special (control charts)."""
     df, lim = funnel_frames()
-    lim = lim.rename(columns={"exposure": "population", "centre": "target", "lower95": "lower_95",
-                              "upper95": "upper_95", "lower998": "lower_99_8", "upper998": "upper_99_8"})
     assert isinstance(plots.funnel_plot(df, lim), Figure)
     per_unit = df.assign(**{c: np.interp(df["population"], lim["population"], lim[c])
                             for c in ("target", "lower_95", "upper_95", "lower_99_8", "upper_99_8")})
     assert isinstance(plots.funnel_plot(per_unit), Figure)
-    cf = control_frame().rename(columns={"unit_name": "unit", "lcl": "lower", "ucl": "upper", "signal": "special"})
-    assert isinstance(plots.control_small_multiples(cf), Figure)
+    assert isinstance(plots.control_small_multiples(control_frame()), Figure)
+    # the frames of qyb.movements, straight from the sample
+    from qyb.movements import control_frame as movement_control
+    from qyb.movements import funnel_frame
+
+    panel = qyb.load("2023-03").panel
+    frame = funnel_frame(panel, "2023-03")
+    assert isinstance(plots.funnel_plot(frame.units, frame.limits), Figure)
+    assert isinstance(plots.control_small_multiples(movement_control(panel, "2023-03")), Figure)
+    # other spellings are a clear error naming the columns expected
+    old = lim.rename(columns={"population": "exposure", "target": "centre", "lower_95": "lower95"})
+    with pytest.raises(ValueError, match="lower_95"):
+        plots.funnel_plot(df, old)
+    with pytest.raises(ValueError, match="special"):
+        plots.control_small_multiples(control_frame().rename(columns={"lower": "lcl", "upper": "ucl",
+                                                                      "special": "signal"}))
 
 
 def test_missing_column_is_a_clear_error():
@@ -219,7 +250,8 @@ def test_missing_column_is_a_clear_error():
 
 
 def test_labels_and_stars_helpers():
-    assert plots.stars_text(3) == "★★★" and plots.stars_text(2, 5) == "★★☆☆☆"
+    assert plots.stars_text(3) == "★★★" and plots.stars_text(2) == "★★"  # one star glyph (qyb.vocab)
+    assert plots.stars_text(np.nan) == "" and plots.stars_text(None) == ""
     assert plots.zh_label("fraud", CATEGORY_NAMES) == "反电诈\nfraud"
     assert plots.zh_label("entropy", sep=" ") == "熵权法 entropy"
     assert plots.zh_label("unknown_code") == "unknown_code"
@@ -240,7 +272,7 @@ def test_notebook_display_hook(monkeypatch):
     fake.get_ipython = lambda: Shell()
     with monkeypatch.context() as m:  # only while registering: matplotlib inspects IPython too
         m.setitem(sys.modules, "IPython", fake)
-        plots._register_notebook_display()
+        _register_notebook_display()
     png = registered[Figure](plots.star_distribution(scorecard()))
     assert png.startswith(b"\x89PNG")
 

@@ -15,9 +15,9 @@ from fontTools.ttLib import TTFont
 from matplotlib import font_manager
 from matplotlib.figure import Figure
 
-from qyb.plots import charts as plots
+from qyb import plots
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 FONT_DIR = ROOT / "qyb" / "fonts"
 
 UNIT_NAMES = (

@@ -7,27 +7,27 @@ pkgdown prints, rounded to 2 decimals or 3 significant figures). Skips when
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from qyb.examples import asem
-from qyb.method import Method
-from qyb.reference.results import compare_ranks, group_ranks, signif
 from qyb.engine import score_values
+from qyb.method import Method
+from qyb.reference import asem
+from qyb.reference.results import compare_ranks, group_ranks, signif
 
 PRINT_2DP = 0.005 + 1e-9  # a value printed with 2 decimals is within half a unit of the last digit
 TOP_SIX = {"CHE": 68.38, "NLD": 64.82, "DNK": 64.80, "NOR": 64.47, "BEL": 63.54, "SWE": 63.00}
 
 
-@lru_cache(maxsize=None)
+@cache
 def _data(path: str) -> asem.AsemData:
     return asem.read_asem(path)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _build(path: str, normalise: str = "minmax", impute: bool = True, drop: tuple = ()) -> asem.AsemBuild:
     return asem.build(_data(path), normalise=normalise, impute=impute, drop=drop)
 
@@ -236,4 +236,18 @@ def test_command_without_data_is_a_clear_error(tmp_path, capsys):
     assert asem.main(["--data", str(tmp_path / "nowhere"), "--out", str(tmp_path / "x.csv")]) == 2
     err = capsys.readouterr().err
     assert "ASEM_iData.csv" in err and "--data" in err and "Traceback" not in err
+    assert not (tmp_path / "x.csv").exists()
+
+
+def test_examples_module_still_runs_the_command(tmp_path):
+    """``python -m qyb.examples.asem`` (the old location) runs :func:`qyb.reference.asem.main`."""
+    import subprocess
+    import sys
+
+    from qyb.examples import asem as shim
+
+    assert shim.main is asem.main and shim.build is asem.build
+    done = subprocess.run([sys.executable, "-m", "qyb.examples.asem", "--data", str(tmp_path / "nowhere"),
+                           "--out", str(tmp_path / "x.csv")], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and "ASEM_iData.csv" in done.stderr and "Traceback" not in done.stderr
     assert not (tmp_path / "x.csv").exists()

@@ -8,9 +8,9 @@ from scipy import stats
 
 from qyb.review.coherence import (
     correlation_matrix,
+    correlation_weights,
     cronbach_alpha,
     cronbach_alpha_by_group,
-    correlation_weights,
     pca_variance_explained,
 )
 

@@ -10,22 +10,20 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from qyb.method import Method, load_method
-from qyb.review.montecarlo import Choices, UncertaintyModel
-from qyb.review.review import (
-    TABLE_COLUMNS,
-    category_weights,
-    coherence_tables,
-    compare_methods,
-    decompose_rank_change,
-    effective_weights_from_table,
-    leave_one_out,
-    scheme_method,
-    scheme_ranks,
-    weights_table,
-)
+import qyb
 from qyb.engine import score_panel, score_values
-from qyb.edition import score_table, scorecard_for
+from qyb.method import Method, load_method
+from qyb.review import TABLE_COLUMNS, compare_methods, decompose_rank_change, leave_one_out
+from qyb.review.coherence import coherence_tables
+from qyb.review.effective import category_weights, effective_weights, effective_weights_from_table, weights_table
+from qyb.review.montecarlo import Choices, UncertaintyModel
+from qyb.review.schemes import scheme_method, scheme_ranks
+
+
+@pytest.fixture(scope="module")
+def march() -> qyb.Edition:
+    """2023-03 under v2 (the method in force), on the sample data."""
+    return qyb.load("2023-03", "v2")
 
 
 def tiny_method(weights=(2, 1, 1)) -> Method:
@@ -59,9 +57,9 @@ def test_effective_weights_follow_nominal_shares_on_orthogonal_categories():
     assert (eff["n"] == 8).all()
 
 
-def test_effective_weights_sample_month():
-    table, _ = score_table("2023-03", "v2")
-    eff = effective_weights_from_table(table, ["2023-03"])
+def test_effective_weights_sample_month(march):
+    eff = effective_weights_from_table(march.table, ["2023-03"])
+    pd.testing.assert_frame_equal(effective_weights(march.panel, march.method, "2023-03"), eff)
     assert list(eff.columns) == ["category", "category_name", "nominal", "r", "r2", "r2_share", "eta2",
                                  "eta2_share", "n"]
     np.testing.assert_allclose(eff["nominal"].sum(), 1.0)
@@ -90,11 +88,12 @@ def _tau_b_by_pairs(x, y) -> float:
 
 
 def test_compare_methods_kendall_tau_against_scipy_and_pair_counting():
-    cmp = compare_methods("v1", "v2", "2023-03", "2023-04")
+    panel = qyb.load("2023-04").panel
+    cmp = compare_methods(panel, "v1", "v2", "2023-03", "2023-04")
     assert cmp.summary["month"].tolist() == ["2023-03", "2023-04"]
     for month in ("2023-03", "2023-04"):
-        a = scorecard_for(month, "v1")["rank"].to_numpy()
-        b = scorecard_for(month, "v2")["rank"].to_numpy()
+        a = qyb.load(month, "v1").scorecard["rank"].to_numpy()
+        b = qyb.load(month, "v2").scorecard["rank"].to_numpy()
         row = cmp.summary.set_index("month").loc[month]
         ref = stats.kendalltau(a, b)
         assert row["kendall_tau"] == pytest.approx(ref.statistic, abs=1e-12)
@@ -107,15 +106,15 @@ def test_compare_methods_kendall_tau_against_scipy_and_pair_counting():
     top = cmp.most_affected(3, "2023-03")
     assert len(top) == 3 and top["abs_shift"].is_monotonic_decreasing
     assert top["abs_shift"].iloc[0] == cmp.summary.set_index("month").loc["2023-03", "max_abs_rank_shift"]
-    same = compare_methods("v2", "v2", "2023-03")
+    same = compare_methods(panel, "v2", "v2", "2023-03")
     assert same.summary["kendall_tau"].item() == pytest.approx(1.0)
     assert same.summary["n_star_changes"].item() == 0
 
 
 # ---------------------------------------------------------------- decomposition
 @pytest.fixture(scope="module")
-def decomposition():
-    return decompose_rank_change("2023-02", "v1", "2023-03", "v2")
+def decomposition(march):
+    return decompose_rank_change(march.panel, "2023-02", "v1", "2023-03", "v2")
 
 
 def test_decomposition_parts_add_up_for_every_unit(decomposition):
@@ -126,7 +125,7 @@ def test_decomposition_parts_add_up_for_every_unit(decomposition):
     np.testing.assert_array_equal(d["method_effect_alt"] + d["data_effect_alt"], d["total_change"])
     np.testing.assert_allclose(d["method_effect_shapley"] + d["data_effect_shapley"], d["total_change"])
     # the ends are the published ranks: February under v1, March under v2
-    feb, mar = scorecard_for("2023-02", "v1"), scorecard_for("2023-03", "v2")
+    feb, mar = qyb.load("2023-02", "v1").scorecard, qyb.load("2023-03", "v2").scorecard
     np.testing.assert_array_equal(d["rank_from"], feb["rank"])
     np.testing.assert_array_equal(d["rank_to"], mar["rank"])
     # the middle step is February's data under v2: the scorecard's rank_prev (same method)
@@ -150,14 +149,15 @@ def test_leave_one_out_tiny_case_by_hand():
                        [70.0, 40.0, 30.0]])   # C: (140+40+30)/4 = 52.5
     model = UncertaintyModel(m, values, choices=Choices.none(), unit_ids=["A", "B", "C"])
     np.testing.assert_array_equal(model.rank_nominal, [3, 1, 2])
-    loo = leave_one_out(None, model=model)
+    result = leave_one_out(model)
+    loo = result.ranks
     got = loo.pivot(index="unit_id", columns="category", values="rank_without")
     # without a: A 10, B 60, C 35 -> 3,1,2; without b: A 63.3, B 53.3, C 56.7 -> 1,3,2;
     # without c: A 63.3, B 53.3, C 60 -> 1,3,2
     assert got.to_dict("list") == {"a": [3, 1, 2], "b": [1, 3, 2], "c": [1, 3, 2]}
     shift = loo.pivot(index="unit_id", columns="category", values="rank_shift")
     assert shift.to_dict("list") == {"a": [0, 0, 0], "b": [2, -2, 0], "c": [2, -2, 0]}
-    summary = loo.attrs["summary"].set_index("category")
+    summary = result.summary.set_index("category")
     assert summary["mean_abs_rank_shift"].tolist() == pytest.approx([0.0, 4 / 3, 4 / 3])
     # the engine agrees: scoring the method with the category removed
     for c in "abc":
@@ -165,10 +165,10 @@ def test_leave_one_out_tiny_case_by_hand():
         np.testing.assert_array_equal(engine.rank, got[c].to_numpy())
 
 
-def test_leave_one_out_sample_matches_engine():
-    table, panel = score_table("2023-03", "v2")
+def test_leave_one_out_sample_matches_engine(march):
+    table, panel = march.table, march.panel
     model = UncertaintyModel.from_table(table, panel, "2023-03", Choices.none())
-    loo = leave_one_out("2023-03", model=model)
+    loo = leave_one_out(model).ranks
     assert len(loo) == 9 * 29
     for code in ("fraud", "patrol"):
         engine = score_panel(panel, table.method.without([code]), ["2023-03"]).scores.rank[1]
@@ -177,20 +177,20 @@ def test_leave_one_out_sample_matches_engine():
 
 
 # ---------------------------------------------------------------- schemes and weights table
-def test_scheme_method_and_ranks():
+def test_scheme_method_and_ranks(march):
     v2 = load_method("v2")
     derived = scheme_method(v2, {g.code: 1.0 for g in v2.categories}, "equal")
     assert derived.name == "v2+equal" and derived.spec["derived_from"]["method"] == "v2"
     assert [g.weight for g in derived.categories] == pytest.approx([100 / 9] * 9)
-    weights, ranks = scheme_ranks("2023-03", "v2", schemes=["equal", "entropy"])
+    weights, ranks = scheme_ranks(march.panel, "2023-03", v2, schemes=["equal", "entropy"])
     assert set(weights["scheme"]) == {"equal", "entropy"}
     np.testing.assert_allclose(weights.groupby("scheme")["weight"].sum(), 1.0)
-    card = scorecard_for("2023-03", "v2")
+    card = march.scorecard
     nominal = ranks[ranks.scheme == "nominal"]
     np.testing.assert_array_equal(nominal["rank"], card["rank"])
     assert (nominal["rank_shift"] == 0).all()
     # the equal-weights ranking is the engine's on the derived method
-    table, _ = score_table("2023-03", derived)
+    table = march.rescore(derived).table
     np.testing.assert_array_equal(ranks[ranks.scheme == "equal"]["rank"], table.scores.rank[-1])
 
 
@@ -206,8 +206,8 @@ def test_weights_table_has_every_scheme():
 
 
 # ---------------------------------------------------------------- coherence
-def test_coherence_tables():
-    table, _ = score_table("2023-03", "v2")
+def test_coherence_tables(march):
+    table = march.table
     coh = coherence_tables(table, "2023-03")
     codes = [i.code for i in table.method.indicators]
     assert list(coh.correlation.columns) == codes and coh.correlation.shape == (14, 14)

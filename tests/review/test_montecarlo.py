@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import qyb
+from qyb.engine import score_panel, score_values
 from qyb.review.montecarlo import (
     DEFAULT_SHARES,
     Choices,
@@ -14,8 +16,6 @@ from qyb.review.montecarlo import (
     sobol_rank_shift,
     star_rule,
 )
-from qyb.engine import score_panel, score_values
-from qyb.edition import score_table, scorecard_for
 
 SUMMARY = ["unit_id", "unit_name", "rank_nominal", "rank_median", "rank_p05", "rank_p95",
            "p_star_1", "p_star_2", "p_star_3", "p_star_4", "p_star_5", "stars_nominal"]
@@ -24,14 +24,16 @@ SUMMARY = ["unit_id", "unit_name", "rank_nominal", "rank_median", "rank_p05", "r
 @pytest.fixture(scope="module")
 def march():
     """2023-03 under v2 (star rule by shares): table, panel and the default model."""
-    table, panel = score_table("2023-03", "v2")
+    ed = qyb.load("2023-03", "v2")
+    table, panel = ed.table, ed.panel
     return table, panel, UncertaintyModel.from_table(table, panel, "2023-03")
 
 
 @pytest.mark.parametrize("month,method", [("2023-02", "v1"), ("2023-07", "v2")])
 def test_zero_perturbation_reproduces_nominal_ranking_exactly(month, method):
-    card = scorecard_for(month, method)
-    result = method_uncertainty(month, method, n_draws=200, seed=3, choices=Choices.none())
+    ed = qyb.load(month, method)
+    card = ed.scorecard
+    result = method_uncertainty(ed.panel, month, ed.method, n_draws=200, seed=3, choices=Choices.none())
     assert result.ranks.shape == (200, 29)
     np.testing.assert_array_equal(result.ranks, np.tile(card["rank"].to_numpy(float), (200, 1)))
     np.testing.assert_array_equal(result.stars, np.tile(card["stars"].to_numpy(float), (200, 1)))
@@ -141,15 +143,17 @@ def test_choices_validation():
 
 def test_sobol_of_rank_shift(march):
     _, _, model = march
-    s = sobol_rank_shift(model, 256, seed=5, n_boot=200)
+    result = sobol_rank_shift(model, 256, seed=5, n_boot=200)
+    assert (result.n, result.n_boot, result.seed) == (256, 200, 5)
+    s = result.table
     assert list(s.columns) == ["factor", "S1", "S1_lower", "S1_upper", "ST", "ST_lower", "ST_upper"]
     assert list(s["factor"]) == ["weights", "normalisation", "aggregation", "star_rule"]
     star = s.set_index("factor").loc["star_rule"]
     assert star["S1"] == 0.0 and star["ST"] == 0.0  # stars never move ranks
     assert (s["ST"] >= -0.05).all() and (s["ST_lower"] <= s["ST_upper"]).all()
-    again = sobol_rank_shift(model, 256, seed=5, n_boot=200)
+    again = sobol_rank_shift(model, 256, seed=5, n_boot=200).table
     assert s.equals(again)
-    per_category = sobol_rank_shift(model, 256, seed=5, n_boot=0, grouped=False)
+    per_category = sobol_rank_shift(model, 256, seed=5, n_boot=0, grouped=False).table
     assert per_category["factor"].tolist()[:9] == [f"w_{c}" for c in model.categories]
 
 
@@ -158,7 +162,7 @@ def test_sobol_single_factor_explains_everything(march):
     only_weights = UncertaintyModel.from_table(
         table, panel, "2023-03", Choices(normalisations=("spec",), aggregations=("spec",), star_rules=("spec",)))
     assert only_weights.factors == [f"w_{c}" for c in only_weights.categories]
-    s = sobol_rank_shift(only_weights, 512, seed=2, n_boot=0).set_index("factor")
+    s = sobol_rank_shift(only_weights, 512, seed=2, n_boot=0).table.set_index("factor")
     assert s.loc["weights", "ST"] == pytest.approx(1.0, abs=0.1)
     assert s.loc["weights", "S1"] == pytest.approx(1.0, abs=0.15)
 

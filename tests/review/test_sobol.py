@@ -49,7 +49,9 @@ def test_design_shapes_and_structure():
 
 def test_ishigami_against_analytic_values():
     # N = 2^14 scrambled Sobol' rows (5 N runs): estimator error is ~0.01
-    res = sobol_analyse(ishigami, d=3, n=2**14, factor_names=["x1", "x2", "x3"], seed=20230301, n_boot=500)
+    result = sobol_analyse(ishigami, d=3, n=2**14, factor_names=["x1", "x2", "x3"], seed=20230301, n_boot=500)
+    assert (result.n, result.n_boot, result.level) == (2**14, 500, 0.95)
+    res = result.table
     assert list(res.columns) == ["factor", "S1", "S1_lower", "S1_upper", "ST", "ST_lower", "ST_upper"]
     assert list(res["factor"]) == ["x1", "x2", "x3"]
     np.testing.assert_allclose(res["S1"], ISHIGAMI_S1, atol=0.03)
@@ -66,7 +68,7 @@ def test_agrees_with_scipy_sobol_indices_on_same_runs():
     A, B, AB = saltelli_design(n, d, seed=7)
     f_A, f_B = ishigami(A), ishigami(B)
     f_AB = np.stack([ishigami(AB[i]) for i in range(d)])  # d model runs, not per draw
-    ours = sobol_indices(f_A, f_B, f_AB, n_boot=0)
+    ours = sobol_indices(f_A, f_B, f_AB, n_boot=0).table
     # scipy's dict interface: f_A, f_B of shape (s, n), f_AB of shape (d, s, n)
     ref = stats.sobol_indices(
         func={"f_A": f_A[None, :], "f_B": f_B[None, :], "f_AB": f_AB[:, None, :]}, n=n
@@ -81,7 +83,7 @@ def test_agrees_with_scipy_on_its_own_design():
     ref = stats.sobol_indices(
         func=lambda x: ishigami(x.T), n=2**13, dists=[stats.uniform()] * 3, rng=np.random.default_rng(5)
     )
-    ours = sobol_analyse(ishigami, 3, 2**13, seed=5, n_boot=0)
+    ours = sobol_analyse(ishigami, 3, 2**13, seed=5, n_boot=0).table
     np.testing.assert_allclose(ours["S1"], ref.first_order, atol=0.04)
     np.testing.assert_allclose(ours["ST"], ref.total_order, atol=0.04)
 
@@ -91,7 +93,7 @@ def test_linear_additive_model():
     # so S1_i = ST_i = a_i² / Σ a_k²  =  (1, 4, 9, 0) / 14
     a = np.array([1.0, 2.0, 3.0, 0.0])
     truth = a**2 / (a**2).sum()
-    res = sobol_analyse(lambda u: u @ a, d=4, n=2**12, seed=3, n_boot=300)
+    res = sobol_analyse(lambda u: u @ a, d=4, n=2**12, seed=3, n_boot=300).table
     np.testing.assert_allclose(res["S1"], truth, atol=0.02)
     np.testing.assert_allclose(res["ST"], truth, atol=0.01)
     assert res.loc[3, "ST"] == 0.0  # a factor that is not in the model: exactly zero total effect
@@ -99,10 +101,10 @@ def test_linear_additive_model():
 
 
 def test_reproducible_with_seed_and_seed_matters():
-    r1 = sobol_analyse(ishigami, 3, 2**10, seed=42, n_boot=200)
-    r2 = sobol_analyse(ishigami, 3, 2**10, seed=42, n_boot=200)
+    r1 = sobol_analyse(ishigami, 3, 2**10, seed=42, n_boot=200).table
+    r2 = sobol_analyse(ishigami, 3, 2**10, seed=42, n_boot=200).table
     pd.testing.assert_frame_equal(r1, r2)
-    r3 = sobol_analyse(ishigami, 3, 2**10, seed=43, n_boot=200)
+    r3 = sobol_analyse(ishigami, 3, 2**10, seed=43, n_boot=200).table
     assert not np.allclose(r1["S1"], r3["S1"])
 
 
@@ -111,12 +113,12 @@ def test_bootstrap_equals_explicit_row_resampling():
     rng = np.random.default_rng(0)
     n, d = 40, 2
     f_A, f_B, f_AB = rng.normal(size=n), rng.normal(size=n), rng.normal(size=(d, n))
-    res = sobol_indices(f_A, f_B, f_AB, n_boot=50, seed=9, level=0.5)
+    res = sobol_indices(f_A, f_B, f_AB, n_boot=50, seed=9, level=0.5).table
     counts = np.random.default_rng(9).multinomial(n, np.full(n, 1 / n), size=50)
     draws = []
     for c in counts:  # reference: explicit resampling (slow path, test only)
         idx = np.repeat(np.arange(n), c)
-        r = sobol_indices(f_A[idx], f_B[idx], f_AB[:, idx], n_boot=0)
+        r = sobol_indices(f_A[idx], f_B[idx], f_AB[:, idx], n_boot=0).table
         draws.append(r["S1"].to_numpy())
     lo, hi = np.quantile(np.array(draws), [0.25, 0.75], axis=0)
     np.testing.assert_allclose(res["S1_lower"], lo, rtol=1e-10)
@@ -129,4 +131,4 @@ def test_input_errors_and_constant_output():
     with pytest.raises(ValueError, match="factor names"):
         sobol_indices(np.arange(5.0), np.arange(5.0), np.ones((2, 5)), factor_names=["a"])
     res = sobol_indices(np.ones(8), np.ones(8), np.ones((2, 8)), n_boot=10, seed=1)
-    assert res[["S1", "ST"]].isna().all().all()
+    assert res.table[["S1", "ST"]].isna().all().all() and res.variance == 0

@@ -1,8 +1,8 @@
-"""Funnel limits and significance: PHEindicatormethods and FunnelPlotR known answers, hand checks."""
+"""Funnel limits and significance: hand checks, exact flags, simulation (the PHEindicatormethods and FunnelPlotR
+known answers are in tests/reference/test_phe.py)."""
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pytest
 from scipy import stats
 
@@ -10,16 +10,10 @@ from qyb.stats import (
     funnel_limits,
     funnel_rates,
     overdispersion,
-    phe_funnel_limits,
-    phe_funnel_points,
-    phe_funnel_significance,
     phe_poisson_funnel,
     r_signif_ceiling,
     r_signif_floor,
 )
-
-# the oracle CSVs are printed to ~10 significant digits; PHE's own tolerance is 1.49e-8
-RTOL = 1e-8
 
 
 def _num_cols(df):
@@ -44,108 +38,6 @@ def test_phe_poisson_funnel_bisection_close_to_chi2():
         hi = phe_poisson_funnel(obs, p, "high")
         np.testing.assert_allclose(lo, stats.chi2.ppf(p, 2 * obs) / 2, rtol=1e-4)
         np.testing.assert_allclose(hi, stats.chi2.ppf(1 - p, 2 * obs + 2) / 2, rtol=1e-4)
-
-
-def test_phe_rate_funnel_limits(phe_oracles):
-    inp = pd.read_csv(phe_oracles / "funnel_rate_limits_inputs.csv")
-    exp = pd.read_csv(phe_oracles / "funnel_rate_limits_expected.csv")
-    for case, g in inp.groupby("case"):
-        e = exp[exp["case"] == case].reset_index(drop=True)
-        den = g["pop"] if g["pop_used_as_denominator"].iloc[0] else None
-        out = phe_funnel_limits(g["ev"], den, g["rate"], statistic="rate", multiplier=1e5,
-                                rate_type=e["rate_type"].iloc[0], years_of_data=e["years_of_data"].iloc[0])
-        assert (out["Events"].to_numpy() == e["Events"].to_numpy()).all(), case
-        for c in [c for c in out.columns if c in e.columns and c not in ("method", "Events")]:
-            np.testing.assert_allclose(out[c], e[c], rtol=RTOL, err_msg=f"{case} {c}")
-        assert (e["method"] == "Poisson").all() and (out["method"] == "Poisson").all()
-        # exact chi-square quantiles instead of the bisection: within 1e-4 (README)
-        ex = phe_funnel_limits(g["ev"], den, g["rate"], statistic="rate", multiplier=1e5,
-                               rate_type=e["rate_type"].iloc[0], years_of_data=e["years_of_data"].iloc[0],
-                               bisection=False)
-        for c in ["lower_2s_limit", "upper_2s_limit", "lower_3s_limit", "upper_3s_limit"]:
-            np.testing.assert_allclose(ex[c], e[c], rtol=1e-4)
-
-
-def test_phe_ratio_funnel_limits(phe_oracles):
-    inp = pd.read_csv(phe_oracles / "funnel_ratio_significance_expected.csv")
-    exp = pd.read_csv(phe_oracles / "funnel_ratio_limits_expected.csv")
-    cnt = phe_funnel_limits(inp["obs"], inp["expected"], statistic="ratio", multiplier=100, ratio_type="count")
-    isr = phe_funnel_limits(inp["obs"], inp["expected"], statistic="ratio", multiplier=100, ratio_type="isr")
-    assert (cnt["Observed_events"].to_numpy() == exp["Observed_events"].to_numpy()).all()
-    for c in exp.columns:
-        if c.endswith(("_exp_events", "_count")):
-            np.testing.assert_allclose(cnt[c], exp[c], rtol=RTOL, atol=1e-9, err_msg=c)
-        elif c.endswith("_isr"):
-            np.testing.assert_allclose(isr[c], exp[c], rtol=RTOL, atol=1e-9, err_msg=c)
-
-
-def test_phe_proportion_funnel_limits(phe_oracles):
-    inp = pd.read_csv(phe_oracles / "funnel_prop_significance_expected.csv")
-    exp = pd.read_csv(phe_oracles / "funnel_prop_limits_expected.csv")
-    for case, sub in (("default", inp), ("axis_variation", inp[inp["denominator"] < 31000])):
-        e = exp[exp["case"] == case].reset_index(drop=True)
-        out = phe_funnel_limits(sub["numerator"], sub["denominator"], statistic="proportion", multiplier=100)
-        assert (out["Population"].to_numpy() == e["Population"].to_numpy()).all(), case
-        for c in ["lower_2s_limit", "upper_2s_limit", "lower_3s_limit", "upper_3s_limit", "baseline"]:
-            np.testing.assert_allclose(out[c], e[c], rtol=1e-6, atol=1e-6, err_msg=f"{case} {c}")
-
-
-def test_phe_proportion_significance(phe_oracles):
-    inp = pd.read_csv(phe_oracles / "funnel_prop_significance_expected.csv")
-    got = phe_funnel_significance(inp["numerator"], inp["denominator"], statistic="proportion")
-    assert (got == inp["expected_significance"].to_numpy()).all()
-
-
-def test_phe_ratio_significance(phe_oracles):
-    inp = pd.read_csv(phe_oracles / "funnel_ratio_significance_expected.csv")
-    got = phe_funnel_significance(inp["obs"], inp["expected"], statistic="ratio")
-    assert (got == inp["expected_significance"].to_numpy()).all()
-
-
-def test_phe_rate_significance(phe_oracles):
-    inp = pd.read_csv(phe_oracles / "funnel_rate_significance_expected.csv")
-    for variant, g in inp.groupby("variant"):
-        got = phe_funnel_significance(g["count"], g["pop"], g["rate"], statistic="rate",
-                                      rate_type=g["rate_type"].iloc[0], multiplier=g["multiplier"].iloc[0])
-        want = g["expected_significance"].to_numpy()
-        assert (got == want).all(), (variant, got[got != want], want[got != want])
-
-
-def test_phe_funnel_points(phe_oracles):
-    exp = pd.read_csv(phe_oracles / "funnel_points_expected.csv")
-    for case, g in exp.groupby("case"):
-        den = g["pop"] if g["pop"].notna().any() else None
-        out = phe_funnel_points(g["ev"], g["rate"], rate_type=g["rate_type"].iloc[0], denominator=den,
-                                years_of_data=g["years_of_data"].iloc[0], multiplier=g["multiplier"].iloc[0])
-        np.testing.assert_allclose(out["rate_chart"], g["expected_rate_chart"], rtol=1e-9, equal_nan=True)
-        np.testing.assert_allclose(out["denominator_derived"], g["expected_denominator_derived"],
-                                   rtol=1e-9, equal_nan=True)
-
-
-def test_funnelplotr_poisson_limits(phe_oracles):
-    exp = pd.read_csv(phe_oracles / "funnelplotr_expected.csv")
-    lim = exp[exp["test"] == "test-poisson_limits.R"]
-    # FunnelPlotR's limits are the chi-square ones (qyb's default is Spiegelhalter's quantiles)
-    out = funnel_limits(np.array([15.0, 20.0, 30.0]), target=1.0, limits="chi2").set_index("expected")
-    col = {"ll95": "lower_95", "ul95": "upper_95", "ll998": "lower_99_8", "ul998": "upper_99_8"}
-    for _, r in lim.iterrows():
-        got = out.loc[r["number_seq"], col[r["quantity"]]]
-        assert round(got, int(r["rounded_to_digits"])) == pytest.approx(r["expected"], abs=1e-12), r["quantity"]
-
-
-def test_funnelplotr_aggregate_and_phi(phe_oracles):
-    exp = pd.read_csv(phe_oracles / "funnelplotr_expected.csv")
-    # aggregate_func: group sums, rr = O / E
-    d = pd.DataFrame({"num": [100, 150, 180, 89, 120, 225], "den": [102, 135, 165, 95, 100, 220],
-                      "g": list("aaabbc")}).groupby("g").sum()
-    rr = (d["num"] / d["den"]).round(6).to_numpy()
-    np.testing.assert_allclose(rr, exp.loc[exp["quantity"] == "rr", "expected"].to_numpy(), atol=1e-12)
-    # phi with FunnelPlotR defaults: SHMI z-scores, truncation at 10%, E rounded to 2 decimals
-    phi_exp = exp.loc[exp["quantity"] == "phi", "expected"].item()
-    od = overdispersion([100, 150, 180, 80, 120, 225], [108, 112, 165, 95, 100, 220], method="SHMI",
-                        trim=0.1, shmi_rounding=True)
-    assert round(od.phi, 6) == pytest.approx(phi_exp, abs=1e-12)
-    assert od.n == 6
 
 
 def test_overdispersion_hand_computed():
@@ -192,8 +84,9 @@ def test_funnel_rates_flags():
     pop = np.full(29, 27000.0)
     cnt = np.full(29, 25.0)
     cnt[0], cnt[1], cnt[2] = 70.0, 3.0, 38.0
-    out = funnel_rates(cnt, pop, per=10000, adjust=False)
-    assert out.attrs["target"] == pytest.approx(cnt.sum() / pop.sum() * 1e4)
+    res = funnel_rates(cnt, pop, per=10000, adjust=False)
+    out = res.table
+    assert res.target == pytest.approx(cnt.sum() / pop.sum() * 1e4)
     assert out.loc[0, "flag"] == "显著偏高 (99.8%)"
     assert out.loc[1, "flag"] == "显著偏低 (99.8%)"
     assert out.loc[5, "flag"] == "正常范围"
@@ -203,9 +96,10 @@ def test_funnel_rates_flags():
     rng = np.random.default_rng(3)
     mu = 25 * rng.gamma(4.0, 1 / 4.0, 29)
     cnt2 = rng.poisson(mu).astype(float)
-    plain = funnel_rates(cnt2, pop, adjust=False)
-    auto = funnel_rates(cnt2, pop, adjust="auto")
-    assert auto.attrs["phi"] > 1 and auto.attrs["adjusted"]
+    plain = funnel_rates(cnt2, pop, adjust=False).table
+    auto_res = funnel_rates(cnt2, pop, adjust="auto")
+    auto = auto_res.table
+    assert auto_res.phi > 1 and auto_res.adjusted
     assert (auto["upper_95"] > plain["upper_95"]).all()
     assert (auto["flag"] != "正常范围").sum() <= (plain["flag"] != "正常范围").sum()
 
@@ -253,7 +147,8 @@ def test_funnel_flags_are_the_exact_poisson_test():
     x_grid = np.arange(0, 60)
     E, x = (a.ravel() for a in np.meshgrid(E_grid, x_grid))
     target, per = 1.5, 10000
-    out = funnel_rates(x, E / target * per, per=per, target=target, adjust=False)
+    res = funnel_rates(x, E / target * per, per=per, target=target, adjust=False)
+    out = res.table
     np.testing.assert_allclose(out["expected"], E, rtol=1e-12)
     p_lo, p_hi = stats.poisson.cdf(x, E), stats.poisson.sf(x - 1, E)
     np.testing.assert_allclose(out["p_low"], p_lo, rtol=1e-12)
@@ -266,7 +161,7 @@ def test_funnel_flags_are_the_exact_poisson_test():
         assert ((out["rate"] < out[f"lower_{tag}"]).to_numpy() == (p_lo < a)).all()
         # above the upper limit includes every exact-significant high count (plus x = r_p)
         assert ((out["rate"] > out[f"upper_{tag}"]).to_numpy() >= (p_hi < a)).all()
-    assert "exact Poisson test" in out.attrs["flag_rule"]
+    assert "exact Poisson test" in res.flag_rule
 
 
 @pytest.mark.parametrize("E", [2.0, 3.0, 5.0, 20.0])
@@ -276,7 +171,7 @@ def test_funnel_false_flag_rate_at_most_nominal(E):
     n = 100_000
     x = rng.poisson(E, n).astype(float)
     target, per = 1.4, 10000
-    out = funnel_rates(x, np.full(n, E / target * per), per=per, target=target, adjust=False)
+    out = funnel_rates(x, np.full(n, E / target * per), per=per, target=target, adjust=False).table
     flag = out["flag"].to_numpy()
     for a, lo_labels, hi_labels in ((0.025, ("偏低 (95%)", "显著偏低 (99.8%)"), ("偏高 (95%)", "显著偏高 (99.8%)")),
                                     (0.001, ("显著偏低 (99.8%)",), ("显著偏高 (99.8%)",))):
@@ -293,17 +188,19 @@ def test_funnel_false_flag_rate_at_most_nominal(E):
         assert low == pytest.approx(exact_lo, abs=5 * se) and high == pytest.approx(exact_hi, abs=5 * se)
     # the chi-square limits of the old default flag far more than 2.5% on the low side at small E
     if E <= 3:
-        chi = funnel_rates(x, np.full(n, E / target * per), per=per, target=target, adjust=False, limits="chi2")
+        chi = funnel_rates(x, np.full(n, E / target * per), per=per, target=target, adjust=False, limits="chi2").table
         low_chi = np.isin(chi["flag"].to_numpy(), ("偏低 (95%)", "显著偏低 (99.8%)")).mean()
         assert low_chi == pytest.approx(np.exp(-E), abs=0.005) and low_chi > 0.04
 
 
 def test_sample_march_2023_fraud_funnel_flags():
-    from qyb.movements.tables import funnel_frame, load_movement_panel
+    import qyb
+    from qyb.movements.tables import funnel_frame
 
-    units, grid = funnel_frame(load_movement_panel("2023-03"), "2023-03", "fraud_alerts")
+    frame = funnel_frame(qyb.load("2023-03").panel, "2023-03", "fraud_alerts")
+    units, grid = frame.units, frame.limits
     u = units.set_index("unit_id")
-    assert not units.attrs["adjusted"] and units.attrs["limits"] == "spiegelhalter"
+    assert not frame.result.adjusted and frame.result.limits == "spiegelhalter"
     yn = u.loc["XL01"]
     assert yn["count"] == 0 and yn["expected"] == pytest.approx(4.08, abs=0.01)
     assert yn["p_low"] == pytest.approx(np.exp(-yn["expected"]), rel=1e-12)
