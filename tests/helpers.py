@@ -22,3 +22,31 @@ def run_cli(capsys, *argv) -> tuple[int, str, str]:
     code = main([str(a) for a in argv])
     out = capsys.readouterr()
     return code, out.out, out.err
+
+
+def shared_once(tmp_path_factory, name: str, build) -> tuple[dict, Path]:
+    """Build an expensive fixture once per test session, whatever the scheduling.
+
+    Under pytest-xdist every worker gets its own basetemp; their parent is shared. The first
+    worker to take the lock runs ``build(folder)`` (which writes into ``folder`` and returns a
+    JSON-able dict), the others wait for the lock and reuse the result. Without xdist this is an
+    ordinary once-per-session cache. A build that raised leaves no marker, so the next caller
+    rebuilds and sees the same error.
+    """
+    import fcntl
+    import json
+    import os
+
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent
+    folder = root / f"shared-{name}"
+    with open(root / f"shared-{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        marker = folder / ".built.json"
+        if not marker.is_file():
+            if folder.exists():
+                shutil.rmtree(folder)
+            folder.mkdir(parents=True)
+            marker.write_text(json.dumps(build(folder)), encoding="utf-8")
+        return json.loads(marker.read_text(encoding="utf-8")), folder

@@ -132,3 +132,23 @@ def test_notebook_cells_only_call_and_show(path):
         tree = ast.parse(cell.source)
         defs = [n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.ClassDef))]
         assert not defs, f"{path.name}: a function or class defined in a cell belongs in qyb"
+
+
+# ---------------------------------------------------------------- docstrings name their sources
+def _public_functions():
+    import inspect
+
+    import qyb.engine
+    import qyb.stats
+
+    for mod in (qyb.stats, qyb.engine):
+        for name in mod.__all__:
+            obj = getattr(mod, name)
+            if inspect.isfunction(obj):
+                yield f"{mod.__name__}.{name}", obj
+
+
+@pytest.mark.parametrize("name,func", list(_public_functions()), ids=lambda x: x if isinstance(x, str) else "")
+def test_public_statistics_and_engine_functions_cite_their_sources(name, func):
+    doc = func.__doc__ or ""
+    assert "References\n" in doc and "----------" in doc, f"{name}: numpydoc References section missing"

@@ -13,6 +13,13 @@ def weighted_arithmetic(scores: np.ndarray, weights: np.ndarray) -> np.ndarray:
     """``sum(w_i x_i) / sum(w_i)`` over the children present.
 
     Source: OECD/JRC Handbook (2008), sec. 6.1; COINr ``a_amean``.
+
+    References
+    ----------
+    OECD/JRC (2008). *Handbook on Constructing Composite Indicators: Methodology and User Guide*.
+        Paris: OECD.
+    Becker W, Caperna G, Del Sorbo M, Norlén H, Papadimitriou E, Saisana M (2022). COINr: an R
+        package for developing composite indicators. *Journal of Open Source Software* 7(78):4567.
     """
     x = np.asarray(scores, dtype=float)
     w = np.broadcast_to(np.asarray(weights, dtype=float), x.shape)
@@ -29,6 +36,13 @@ def weighted_geometric(scores: np.ndarray, weights: np.ndarray, floor: float = 1
     geometric mean zero whatever the other children are (the Handbook's remark
     on geometric aggregation of min-max scores). Source: OECD/JRC Handbook
     (2008), sec. 6.1; COINr ``a_gmean``.
+
+    References
+    ----------
+    OECD/JRC (2008). *Handbook on Constructing Composite Indicators: Methodology and User Guide*.
+        Paris: OECD.
+    Becker W, Caperna G, Del Sorbo M, Norlén H, Papadimitriou E, Saisana M (2022). COINr: an R
+        package for developing composite indicators. *Journal of Open Source Software* 7(78):4567.
     """
     x = np.asarray(scores, dtype=float)
     with np.errstate(invalid="ignore"):
@@ -37,7 +51,15 @@ def weighted_geometric(scores: np.ndarray, weights: np.ndarray, floor: float = 1
 
 
 def aggregate(scores: np.ndarray, weights: np.ndarray, spec: dict) -> np.ndarray:
-    """Dispatch on ``spec['method']``: arithmetic or geometric."""
+    """Dispatch on ``spec['method']``: arithmetic or geometric.
+
+    References
+    ----------
+    OECD/JRC (2008). *Handbook on Constructing Composite Indicators: Methodology and User Guide*.
+        Paris: OECD.
+    Becker W, Caperna G, Del Sorbo M, Norlén H, Papadimitriou E, Saisana M (2022). COINr: an R
+        package for developing composite indicators. *Journal of Open Source Software* 7(78):4567.
+    """
     if spec["method"] == "arithmetic":
         return weighted_arithmetic(scores, weights)
     if spec["method"] == "geometric":

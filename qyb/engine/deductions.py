@@ -19,7 +19,13 @@ __all__ = ["rule_points", "apply_deductions"]
 
 
 def rule_points(rule: Mapping, counts) -> np.ndarray:
-    """Points one rule deducts: ``min(points * count, max_points)`` (no cap when absent)."""
+    """Points one rule deducts: ``min(points * count, max_points)`` (no cap when absent).
+
+    References
+    ----------
+    qyb design notes (docs/design.md): the barometer's scoring rules where the town's scheme is not
+        public.
+    """
     points = float(rule["points"]) * np.asarray(counts, dtype=float)
     if "max_points" in rule:
         points = np.minimum(points, float(rule["max_points"]))
@@ -31,6 +37,11 @@ def apply_deductions(total: np.ndarray, rules, target: str, counts: Mapping[str,
 
     ``counts`` maps a measure code to event counts broadcastable to ``total``;
     None (no counts given) leaves ``total`` unchanged.
+
+    References
+    ----------
+    qyb design notes (docs/design.md): the barometer's scoring rules where the town's scheme is not
+        public.
     """
     if counts is None:
         return total

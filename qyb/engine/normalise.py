@@ -27,6 +27,13 @@ def minmax(x: np.ndarray, direction: int = 1, low: float = 0.0, high: float = 10
     COINr ``n_minmax``. Where all units are equal (max == min) the result is
     ``constant`` (NaN by default, as COINr; the barometer's specs use 100: no unit
     did worse than another).
+
+    References
+    ----------
+    OECD/JRC (2008). *Handbook on Constructing Composite Indicators: Methodology and User Guide*.
+        Paris: OECD.
+    Becker W, Caperna G, Del Sorbo M, Norlén H, Papadimitriou E, Saisana M (2022). COINr: an R
+        package for developing composite indicators. *Journal of Open Source Software* 7(78):4567.
     """
     d = direction * np.asarray(x, dtype=float)
     lo = _quiet(np.nanmin, d, axis=-1, keepdims=True)
@@ -44,6 +51,13 @@ def goalposts(x: np.ndarray, worst: float, best: float, scale: float = 100.0, di
     The order of ``worst`` and ``best`` carries the direction (``direction`` is
     ignored, the goalposts already say which way is better). Source: OECD/JRC
     Handbook (2008), "distance to a reference"; COINr ``n_goalposts``.
+
+    References
+    ----------
+    OECD/JRC (2008). *Handbook on Constructing Composite Indicators: Methodology and User Guide*.
+        Paris: OECD.
+    Becker W, Caperna G, Del Sorbo M, Norlén H, Papadimitriou E, Saisana M (2022). COINr: an R
+        package for developing composite indicators. *Journal of Open Source Software* 7(78):4567.
     """
     x = np.asarray(x, dtype=float)
     with np.errstate(invalid="ignore"):
@@ -54,6 +68,11 @@ def rank_min(x: np.ndarray) -> np.ndarray:
     """Ranks along the last axis, smallest = 1, ties share the lowest rank, NaN stays NaN.
 
     Equals R's ``rank(x, ties.method = "min", na.last = "keep")``.
+
+    References
+    ----------
+    R Core Team. ``rank(x, ties.method = "min")``, *R: A Language and Environment for Statistical
+        Computing*.
     """
     x = np.asarray(x, dtype=float)
     below = (x[..., None, :] < x[..., :, None]).sum(axis=-1)
@@ -64,6 +83,11 @@ def percentile(x: np.ndarray, direction: int = 1, constant: float | None = None)
     """Percentile rank on 0-100: ``(rank_min(d*x) - 1) / (n - 1) * 100``, n = non-missing units.
 
     Source: COINr ``n_prank`` (scaled by 100 so all normalisations share 0-100).
+
+    References
+    ----------
+    Becker W, Caperna G, Del Sorbo M, Norlén H, Papadimitriou E, Saisana M (2022). COINr: an R
+        package for developing composite indicators. *Journal of Open Source Software* 7(78):4567.
     """
     d = direction * np.asarray(x, dtype=float)
     n = np.sum(~np.isnan(d), axis=-1, keepdims=True)
@@ -80,6 +104,13 @@ def zscore(x: np.ndarray, direction: int = 1, mean: float = 0.0, sd: float = 1.0
     """Standardisation: ``(d*x - mean(d*x)) / sd(d*x) * sd + mean`` (sample sd, ddof = 1).
 
     Source: OECD/JRC Handbook (2008), sec. 5; COINr ``n_zscore`` (``m_sd``).
+
+    References
+    ----------
+    OECD/JRC (2008). *Handbook on Constructing Composite Indicators: Methodology and User Guide*.
+        Paris: OECD.
+    Becker W, Caperna G, Del Sorbo M, Norlén H, Papadimitriou E, Saisana M (2022). COINr: an R
+        package for developing composite indicators. *Journal of Open Source Software* 7(78):4567.
     """
     d = direction * np.asarray(x, dtype=float)
     mu = _quiet(np.nanmean, d, axis=-1, keepdims=True)
@@ -91,7 +122,15 @@ def zscore(x: np.ndarray, direction: int = 1, mean: float = 0.0, sd: float = 1.0
 
 
 def normalise(x: np.ndarray, spec: dict, direction: int = 1) -> np.ndarray:
-    """Dispatch on ``spec['method']`` with the spec's parameters."""
+    """Dispatch on ``spec['method']`` with the spec's parameters.
+
+    References
+    ----------
+    OECD/JRC (2008). *Handbook on Constructing Composite Indicators: Methodology and User Guide*.
+        Paris: OECD.
+    Becker W, Caperna G, Del Sorbo M, Norlén H, Papadimitriou E, Saisana M (2022). COINr: an R
+        package for developing composite indicators. *Journal of Open Source Software* 7(78):4567.
+    """
     params = {k: v for k, v in spec.items() if k != "method"}
     method = spec["method"]
     if method == "minmax":

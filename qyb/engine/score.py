@@ -66,6 +66,13 @@ def score_values(method: Method, values: np.ndarray, deductions: dict[str, np.nd
     (weights renormalised over children present) -> subtract deductions at their
     target group, floored at 0 -> scale the root to the index -> rank -> stars.
     ``Scores.steps`` records each step's method, arguments and details.
+
+    References
+    ----------
+    OECD/JRC (2008). *Handbook on Constructing Composite Indicators: Methodology and User Guide*.
+        Paris: OECD.
+    Becker W, Caperna G, Del Sorbo M, Norlén H, Papadimitriou E, Saisana M (2022). COINr: an R
+        package for developing composite indicators. *Journal of Open Source Software* 7(78):4567.
     """
     values = np.asarray(values, dtype=float)
     if present is None:

@@ -125,6 +125,13 @@ def score_panel(panel: Panel, method: Method, months: list[str], group_key: str 
     Ranks and stars are computed within each value of ``group_key`` (the town);
     with one town this is the usual league table. Raises InputError when the
     method's policy is ``fail`` and an indicator cannot be computed.
+
+    References
+    ----------
+    OECD/JRC (2008). *Handbook on Constructing Composite Indicators: Methodology and User Guide*.
+        Paris: OECD.
+    Becker W, Caperna G, Del Sorbo M, Norlén H, Papadimitriou E, Saisana M (2022). COINr: an R
+        package for developing composite indicators. *Journal of Open Source Software* 7(78):4567.
     """
     targets = month_range(add_months(months[0], -1), months[-1])
     inputs = PanelInputs(panel, targets, method.history_needed())

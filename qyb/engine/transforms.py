@@ -32,20 +32,38 @@ class Inputs(Protocol):
 
 
 def rate(count: np.ndarray, denominator: np.ndarray, per: float = 10000.0) -> np.ndarray:
-    """Rate per ``per`` of the denominator: ``count / denominator * per``; NaN where denominator <= 0."""
+    """Rate per ``per`` of the denominator: ``count / denominator * per``; NaN where denominator <= 0.
+
+    References
+    ----------
+    qyb design notes (docs/design.md): the barometer's scoring rules where the town's scheme is not
+        public.
+    """
     den = np.asarray(denominator, dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.asarray(count, dtype=float) / np.where(den > 0, den, np.nan) * per
 
 
 def reduction(now: np.ndarray, baseline: np.ndarray, floor: float = 1.0) -> np.ndarray:
-    """压降率: ``(baseline - now) / max(baseline, floor)``; positive = fewer events than the baseline."""
+    """压降率: ``(baseline - now) / max(baseline, floor)``; positive = fewer events than the baseline.
+
+    References
+    ----------
+    qyb design notes (docs/design.md): the barometer's scoring rules where the town's scheme is not
+        public.
+    """
     base = np.asarray(baseline, dtype=float)
     return (base - np.asarray(now, dtype=float)) / np.maximum(base, floor)
 
 
 def attainment(handled: np.ndarray, total: np.ndarray, zero_total: float | None = 1.0) -> np.ndarray:
-    """Attainment ratio ``handled / total``; ``zero_total`` where total == 0 (NaN if None)."""
+    """Attainment ratio ``handled / total``; ``zero_total`` where total == 0 (NaN if None).
+
+    References
+    ----------
+    qyb design notes (docs/design.md): the barometer's scoring rules where the town's scheme is not
+        public.
+    """
     tot = np.asarray(total, dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
         out = np.asarray(handled, dtype=float) / tot
@@ -53,13 +71,25 @@ def attainment(handled: np.ndarray, total: np.ndarray, zero_total: float | None 
 
 
 def baseline(inputs: Inputs, code: str, kind: str) -> np.ndarray:
-    """Mean of the measure over the baseline's lags (yoy: 12; mom: 1; 3m: 1, 2, 3)."""
+    """Mean of the measure over the baseline's lags (yoy: 12; mom: 1; 3m: 1, 2, 3).
+
+    References
+    ----------
+    qyb design notes (docs/design.md): the barometer's scoring rules where the town's scheme is not
+        public.
+    """
     lags = BASELINES[kind].lags
     return sum(inputs.measure(code, lag) for lag in lags) / len(lags)
 
 
 def indicator_value(method: Method, indicator, inputs: Inputs) -> np.ndarray:
-    """The value of one indicator for every unit (and month / draw) in ``inputs``."""
+    """The value of one indicator for every unit (and month / draw) in ``inputs``.
+
+    References
+    ----------
+    qyb design notes (docs/design.md): the barometer's scoring rules where the town's scheme is not
+        public.
+    """
     t, m = indicator.transform, indicator.measures
     kind = t["type"]
     if kind in ("value", "count"):
@@ -76,7 +106,13 @@ def indicator_value(method: Method, indicator, inputs: Inputs) -> np.ndarray:
 
 
 def indicator_values(method: Method, inputs: Inputs) -> np.ndarray:
-    """All indicators stacked on the last axis: shape (..., units, indicators)."""
+    """All indicators stacked on the last axis: shape (..., units, indicators).
+
+    References
+    ----------
+    qyb design notes (docs/design.md): the barometer's scoring rules where the town's scheme is not
+        public.
+    """
     cols = [indicator_value(method, ind, inputs) for ind in method.indicators]
     shape = np.broadcast_shapes(*(c.shape for c in cols))
     return np.stack([np.broadcast_to(c, shape) for c in cols], axis=-1)

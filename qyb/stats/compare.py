@@ -75,6 +75,11 @@ def binom_test_pvalue(k, n, p):
     p = sum of Binomial(n, p) probabilities not larger than P(X = k) (times 1 + 1e-7), the
     "minlike" rule; the algorithm (binary search on the far side of the mode) is that of
     scipy.stats.binomtest (scipy/stats/_binomtest.py).  n = 0 gives p = 1.
+
+    References
+    ----------
+    Breslow NE, Day NE (1987). *Statistical Methods in Cancer Research, Vol. II*, ch. 2 (conditional
+        test and interval for a rate ratio).
     """
     k = as_float_array(k)
     n = as_float_array(n)
@@ -114,6 +119,11 @@ def etest_pvalue(k1, n1, k2, n2, max_cells: int = 4_000_000):
     the summation bounds (Poisson quantiles 1e-10 and 1 - 1e-16) and the rest are those of
     ``scipy.stats.poisson_means_test`` (diff = 0), which the tests match to 1e-10.
     k1 + k2 = 0 gives p = 1.  Units are processed in blocks of at most ``max_cells`` grid cells.
+
+    References
+    ----------
+    Krishnamoorthy K, Thomson J (2004). A more powerful test for comparing two Poisson means. *J
+        Stat Plan Inference* 119:23-35.
     """
     k1, n1, k2, n2 = (as_float_array(a) for a in (k1, n1, k2, n2))
     k1, n1, k2, n2 = (np.array(a, dtype=float) for a in np.broadcast_arrays(k1, n1, k2, n2))
@@ -172,6 +182,10 @@ def bh_qvalues(p, groups=None):
     ``scipy.stats.false_discovery_control(p, method="bh")``.  NaN stays NaN and is not
     counted in m.  ``groups`` (same length) adjusts within each group separately
     (e.g. one indicator and baseline at a time).
+
+    References
+    ----------
+    Benjamini Y, Hochberg Y (1995). Controlling the false discovery rate. *JRSS B* 57:289-300.
     """
     p_arr = as_float_array(p).ravel()
     if groups is not None:
@@ -219,6 +233,10 @@ def verdict(rate_ratio, q, alpha: float = 0.05, band=DEFAULT_BAND, rr_lower=None
 
     Significance wins over the band: a 5% change on very large counts can be 显著.
     Returns an object array of labels (Series when ``rate_ratio`` is a Series).
+
+    References
+    ----------
+    Benjamini Y, Hochberg Y (1995). Controlling the false discovery rate. *JRSS B* 57:289-300.
     """
     rr = as_float_array(rate_ratio)
     qq = as_float_array(q)
@@ -282,6 +300,14 @@ def compare_counts(
     Columns: count_before, exposure_before, count_now, exposure_now, rate_before, rate_now
     (per ``per``), rate_ratio, rr_lower, rr_upper, level, method, p_etest, p_exact, q_value,
     significant, verdict.  The index follows the inputs when they are Series.
+
+    References
+    ----------
+    Breslow NE, Day NE (1987). *Statistical Methods in Cancer Research, Vol. II*, ch. 2 (conditional
+        test and interval for a rate ratio).
+    Krishnamoorthy K, Thomson J (2004). A more powerful test for comparing two Poisson means. *J
+        Stat Plan Inference* 119:23-35.
+    Benjamini Y, Hochberg Y (1995). Controlling the false discovery rate. *JRSS B* 57:289-300.
     """
     level_ = normalise_level(level)
     if q_from not in ("exact", "etest"):
@@ -357,6 +383,11 @@ def baseline_counts(counts: pd.DataFrame, exposures, month, lags=(1,), label: st
     Returns a DataFrame indexed by unit with count_before, exposure_before, count_now,
     exposure_now, baseline, month, months_before.  A month missing from the index is a
     ValueError; a missing value gives NaN (and NaN statistics downstream).
+
+    References
+    ----------
+    Breslow NE, Day NE (1987). *Statistical Methods in Cancer Research, Vol. II*, ch. 2 (conditional
+        test and interval for a rate ratio).
     """
     lags = tuple(int(k) for k in ([lags] if np.isscalar(lags) else lags))
     if not lags or min(lags) < 1:
@@ -407,6 +438,13 @@ def compare_baseline(counts: pd.DataFrame, exposures, month, lags=(1,), label: s
 
     Returns the comparison table indexed by unit, with ``baseline``, ``month`` and
     ``months_before`` columns in front.
+
+    References
+    ----------
+    Breslow NE, Day NE (1987). *Statistical Methods in Cancer Research, Vol. II*, ch. 2 (conditional
+        test and interval for a rate ratio).
+    Krishnamoorthy K, Thomson J (2004). A more powerful test for comparing two Poisson means. *J
+        Stat Plan Inference* 119:23-35.
     """
     b = baseline_counts(counts, exposures, month, lags, label)
     res = compare_counts(b["count_before"], b["exposure_before"], b["count_now"], b["exposure_now"], **kwargs)

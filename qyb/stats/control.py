@@ -47,6 +47,11 @@ def special_cause_rules(u: np.ndarray, centre: np.ndarray, sigma: np.ndarray) ->
 
     Returns a dict of boolean arrays: rule_beyond, rule_run8, rule_trend6, rule_2of3.
     NaN points break runs.
+
+    References
+    ----------
+    Montgomery DC (2019). *Introduction to Statistical Quality Control*, 8th ed., ch. 7 (the u
+        chart) and the Western Electric rules.
     """
     u = np.atleast_2d(u)
     z = (u - centre) / sigma
@@ -88,6 +93,12 @@ def u_chart(counts, exposures, per: float = 1.0, chart: str = "auto", alpha: flo
     centre, sigma, lower, upper, lower_2s, upper_2s, z, the four rule columns, special (any
     rule), chart, sigma_z, dispersion_pvalue.  u, centre and limits are per ``per``;
     lower limits are clipped at 0.
+
+    References
+    ----------
+    Montgomery DC (2019). *Introduction to Statistical Quality Control*, 8th ed., ch. 7 (the u
+        chart) and the Western Electric rules.
+    Laney DB (2002). Improved control charts for attributes. *Quality Engineering* 14:531-537.
     """
     if isinstance(counts, pd.Series):
         cdf = counts.to_frame(name=counts.name if counts.name is not None else "unit")

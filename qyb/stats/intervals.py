@@ -54,6 +54,10 @@ def exact_poisson_ci(count, level: float = 0.95):
     lower = chi2.ppf(a/2, 2x) / 2 (0 when x = 0); upper = chi2.ppf(1 - a/2, 2x + 2) / 2,
     a = 1 - level.  Source: Garwood (1936) Biometrika 28:437; PHEindicatormethods
     ``phe_rate`` (R/Rates.R), reproduced to 1.5e-8 by the tests.  Returns (lower, upper).
+
+    References
+    ----------
+    Garwood F (1936). Fiducial limits for the Poisson distribution. *Biometrika* 28:437-442.
     """
     x = as_float_array(count)
     _check_counts(x)
@@ -74,6 +78,13 @@ def byar_ci(count, level: float = 0.95):
     Research II, p. 69; PHEindicatormethods ``byars_lower``/``byars_upper`` (R/utils.R).
     As in PHE a negative lower limit (tiny x at high confidence) is NaN; x = 0 gives lower 0.
     Returns (lower, upper).
+
+    References
+    ----------
+    Breslow NE, Day NE (1987). *Statistical Methods in Cancer Research, Vol. II*. Lyon: IARC (Byar's
+        approximation, p. 69).
+    Public Health England / OHID. PHEindicatormethods (R package) v2.1.0: ``phe_rate``,
+        ``phe_proportion``.
     """
     x = as_float_array(count)
     _check_counts(x)
@@ -116,6 +127,14 @@ def poisson_ci(count, level: float = 0.95, method: str = "exact"):
 
     ``count`` may be a scalar, array or Series (the result has the same shape / index).
     ``level`` accepts 0.95 or 95.
+
+    References
+    ----------
+    Garwood F (1936). Fiducial limits for the Poisson distribution. *Biometrika* 28:437-442.
+    Breslow NE, Day NE (1987). *Statistical Methods in Cancer Research, Vol. II*. Lyon: IARC (Byar's
+        approximation, p. 69).
+    Public Health England / OHID. PHEindicatormethods (R package) v2.1.0: ``phe_rate``,
+        ``phe_proportion``.
     """
     x = as_float_array(count)
     lower, upper, _ = _poisson_limits(x, level, method)
@@ -130,6 +149,13 @@ def wilson_ci(successes, total, level: float = 0.95):
     17:857, method 3 (81/263 -> 0.2553 -- 0.3662); PHEindicatormethods ``wilson_lower`` /
     ``wilson_upper`` (R/utils.R).  level = 1 gives (0, 1); n = 0 gives NaN.
     x need not be an integer (PHE's tests use 0.445/1).
+
+    References
+    ----------
+    Wilson EB (1927). Probable inference, the law of succession, and statistical inference. *JASA*
+        22:209-212.
+    Public Health England / OHID. PHEindicatormethods (R package) v2.1.0: ``phe_rate``,
+        ``phe_proportion``.
     """
     x = as_float_array(successes)
     n = as_float_array(total)
@@ -159,6 +185,11 @@ def clopper_pearson_ci(successes, total, level: float = 0.95):
     lower = Beta.ppf(a/2; x, n - x + 1) (0 when x = 0); upper = Beta.ppf(1 - a/2; x + 1, n - x)
     (1 when x = n).  Source: Clopper & Pearson (1934) Biometrika 26:404; equals
     ``scipy.stats.binomtest(x, n).proportion_ci(method="exact")``.  n = 0 gives NaN.
+
+    References
+    ----------
+    Clopper CJ, Pearson ES (1934). The use of confidence or fiducial limits illustrated in the case
+        of the binomial. *Biometrika* 26:404-413.
     """
     x = as_float_array(successes)
     n = as_float_array(total)
@@ -184,6 +215,14 @@ def rate_ci(count, population, per: float = 10000, level: float = 0.95, method: 
     Columns: count, population, rate, lower, upper, level, method, per.
     A missing count gives NaN everywhere and method None (as PHE's NA); a missing or zero
     population gives NaN rate and limits.
+
+    References
+    ----------
+    Garwood F (1936). Fiducial limits for the Poisson distribution. *Biometrika* 28:437-442.
+    Breslow NE, Day NE (1987). *Statistical Methods in Cancer Research, Vol. II*. Lyon: IARC (Byar's
+        approximation, p. 69).
+    Public Health England / OHID. PHEindicatormethods (R package) v2.1.0: ``phe_rate``,
+        ``phe_proportion``.
     """
     x = as_float_array(count)
     n = as_float_array(population)
@@ -218,6 +257,13 @@ def proportion_ci(successes, total, per: float = 1, level: float = 0.95) -> pd.D
     proportion = x / n * per; lower/upper = wilson_ci(x, n, level) * per (Wilson 1927;
     PHEindicatormethods ``phe_proportion``).  ``per=100`` gives percentages.
     Columns: successes, total, proportion, lower, upper, level, method, per.
+
+    References
+    ----------
+    Wilson EB (1927). Probable inference, the law of succession, and statistical inference. *JASA*
+        22:209-212.
+    Public Health England / OHID. PHEindicatormethods (R package) v2.1.0: ``phe_rate``,
+        ``phe_proportion``.
     """
     x = as_float_array(successes)
     n = as_float_array(total)

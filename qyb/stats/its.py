@@ -76,6 +76,11 @@ def its_poisson(counts: pd.Series, population, intervention=DEFAULT_INTERVENTION
     Quasi-Poisson intervals and p-values use t with the residual df; Poisson ones the normal.
     Returns an :class:`ITSResult`; the counterfactual continues the pre-intervention level and
     trend (step and slope-change terms set to 0).
+
+    References
+    ----------
+    Bernal JL, Cummins S, Gasparrini A (2017). Interrupted time series regression for the evaluation
+        of public health interventions. *Int J Epidemiol* 46:348-355.
     """
     level = normalise_level(level)
     y = counts.astype(float).copy()

@@ -41,6 +41,11 @@ def rtm_flags(counts: pd.DataFrame, exposures, month, lags=(1,), window: int = 1
     rate_ratio, history_rate (u_h per exposure unit), before_z, before_quantile (share of
     history months with a rate <= the before rate), extreme ("high" / "low" / None),
     rtm_flag, rtm_note (Chinese; empty when not flagged).
+
+    References
+    ----------
+    Barnett AG, van der Pols JC, Dobson AJ (2005). Regression to the mean: what it is and how to
+        deal with it. *Int J Epidemiol* 34:215-220.
     """
     b = baseline_counts(counts, exposures, month, lags)
     cts = counts.copy()

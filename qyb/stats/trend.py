@@ -48,7 +48,12 @@ def _mahonian_cdf(n: int) -> np.ndarray:
 
 def kendall_exact_pvalue(n: int, c):
     """Two-sided exact p for Kendall's test without ties: min(1, 2 P(D <= min(c, tot - c))),
-    D = discordant pairs among n (as scipy's ``_kendall_p_exact``)."""
+    D = discordant pairs among n (as scipy's ``_kendall_p_exact``).
+
+    References
+    ----------
+    Kendall MG (1970). *Rank Correlation Methods*, 4th ed. London: Griffin.
+    """
     tot = n * (n - 1) // 2
     c = np.asarray(c)
     cmin = np.minimum(c, tot - c).astype(int)
@@ -77,6 +82,12 @@ def trend(y, x=None, level: float = 0.95) -> pd.DataFrame:
     are NaN, and a negative tie-corrected variance (constant y with tied x) is clipped to 0
     (Theil-Sen interval = the slope).  Returns a DataFrame, one row per series: slope, slope_lower,
     slope_upper, intercept, tau, pvalue, n, level, method.
+
+    References
+    ----------
+    Sen PK (1968). Estimates of the regression coefficient based on Kendall's tau. *JASA*
+        63:1379-1389.
+    Kendall MG (1970). *Rank Correlation Methods*, 4th ed. London: Griffin.
     """
     index = y.index if isinstance(y, pd.DataFrame) else None
     Y = np.asarray(y, dtype=float)

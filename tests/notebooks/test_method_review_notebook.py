@@ -9,9 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tests.helpers import shared_once
+
 from qyb.review import TABLE_COLUMNS
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("method_review_notebook")]
+pytestmark = pytest.mark.slow
 
 NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "03_method_review.ipynb"
 
@@ -31,15 +33,16 @@ def test_notebook_committed_without_outputs_and_with_parameters():
 def executed(tmp_path_factory):
     from qyb.report.run import ensure_kernel, run_papermill
 
-    kernel = ensure_kernel()
-    out = tmp_path_factory.mktemp("review")
-    # no cwd=: papermill would chdir this process; the notebook needs none (absolute output_dir,
-    # data_dir empty = the shipped sample)
-    run_papermill(NOTEBOOK, out / "03_method_review.ipynb", kernel=kernel,
-                  parameters={"month": "2023-03", "methods": "v1,v2", "schemes": "equal,entropy,critic,pca",
-                                    "n_draws": 300, "seed": 7, "data_dir": "", "output_dir": str(out),
-                                    "focus_unit": "永宁"})  # a short name, as an analyst types it
-    return out
+    def build(out: Path) -> dict:
+        # no cwd=: papermill would chdir this process; the notebook needs none (absolute output_dir,
+        # data_dir empty = the shipped sample)
+        run_papermill(NOTEBOOK, out / "03_method_review.ipynb", kernel=ensure_kernel(),
+                      parameters={"month": "2023-03", "methods": "v1,v2", "schemes": "equal,entropy,critic,pca",
+                                  "n_draws": 300, "seed": 7, "data_dir": "", "output_dir": str(out),
+                                  "focus_unit": "永宁"})  # a short name, as an analyst types it
+        return {}
+
+    return shared_once(tmp_path_factory, "method-review-notebook", build)[1]
 
 
 def read(out: Path, name: str) -> pd.DataFrame:

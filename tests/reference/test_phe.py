@@ -8,15 +8,21 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
+from qyb.reference.phe import (
+    phe_funnel_limits,
+    phe_funnel_points,
+    phe_funnel_significance,
+    phe_poisson_funnel,
+    r_signif_ceiling,
+    r_signif_floor,
+)
 from qyb.stats import (
     BYAR,
     EXACT_POISSON,
     funnel_limits,
     overdispersion,
-    phe_funnel_limits,
-    phe_funnel_points,
-    phe_funnel_significance,
     poisson_ci,
     proportion_ci,
     rate_ci,
@@ -199,3 +205,23 @@ def test_funnelplotr_aggregate_and_phi(phe_oracles):
                         trim=0.1, shmi_rounding=True)
     assert round(od.phi, 6) == pytest.approx(phi_exp, abs=1e-12)
     assert od.n == 6
+
+
+def test_r_signif_helpers():
+    # nchar(as.character(95000)) = 5 -> n = 4 -> floor(0.95 * 100000 / 1e4) * 1e4
+    assert r_signif_floor(100000) == 90000
+    # 1.05 * 95238 -> ceiling 100000 -> "1e+05" has 5 chars (R quirk) -> n = 3
+    assert r_signif_ceiling(95238) == 100000
+    # 1.05 * 95238.1 -> ceiling 100001 -> 6 chars -> n = 4 -> ceiling(10.0000005) * 1e4
+    assert r_signif_ceiling(95238.1) == 110000
+    assert r_signif_ceiling(30000) == 32000  # 31500 -> n = 3 -> ceiling(31.5) * 1000
+    assert r_signif_floor(0) == 0 and r_signif_ceiling(0) == 0
+
+
+def test_phe_poisson_funnel_bisection_close_to_chi2():
+    obs = np.array([1.0, 5.0, 14.0, 100.0, 1000.0])
+    for p in (0.025, 0.001):
+        lo = phe_poisson_funnel(obs, p, "low")
+        hi = phe_poisson_funnel(obs, p, "high")
+        np.testing.assert_allclose(lo, stats.chi2.ppf(p, 2 * obs) / 2, rtol=1e-4)
+        np.testing.assert_allclose(hi, stats.chi2.ppf(1 - p, 2 * obs + 2) / 2, rtol=1e-4)

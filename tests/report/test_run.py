@@ -1,8 +1,9 @@
 """The monthly run (`qyb run`): smoke run on small data, failure paths, determinism.
 
 Notebook executions are slow (a kernel each), so the smoke run happens once
-per module (``smoke`` fixture) and its outputs are checked by several tests;
-all tests here are grouped on one xdist worker (``--dist loadgroup``).
+per test session, whatever the xdist scheduling (``smoke`` fixture, built under
+a file lock by :func:`tests.helpers.shared_once`), and its outputs are checked
+by several tests.
 """
 from __future__ import annotations
 
@@ -21,8 +22,9 @@ import pytest
 from qyb.cli import main
 from qyb.paths import DATA_RAW, NOTEBOOKS
 from qyb.report.run import REGISTRY, NotebookSpec, run_month
+from tests.helpers import shared_once
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("qyb_run")]
+pytestmark = pytest.mark.slow
 
 UNITS = ["XL01", "XL02", "XL07", "DS01", "DS09", "DS13"]  # 永宁社区 and five others
 MONTH = "2023-03"
@@ -65,12 +67,16 @@ def small_data(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def smoke(small_data, tmp_path_factory):
-    reports = tmp_path_factory.mktemp("reports")
-    status, out, err = run_cli("run", "--month", MONTH, "--data", str(small_data), "--reports", str(reports),
-                               "--quiet")
-    return SimpleNamespace(status=status, out=out, err=err, reports=reports, folder=reports / MONTH,
-                           data=small_data)
+def smoke(tmp_path_factory):
+    def build(folder: Path) -> dict:
+        data = make_small_data(folder / "raw")
+        status, out, err = run_cli("run", "--month", MONTH, "--data", str(data), "--reports",
+                                   str(folder / "reports"), "--quiet")
+        return {"status": status, "out": out, "err": err}
+
+    result, folder = shared_once(tmp_path_factory, "qyb-run-smoke", build)
+    reports = folder / "reports"
+    return SimpleNamespace(**result, reports=reports, folder=reports / MONTH, data=folder / "raw")
 
 
 def test_smoke_run_publishes_everything(smoke):
