@@ -11,11 +11,12 @@ method's tree (:mod:`~qyb.engine.aggregate`) with 扣分
 each town and builds the scorecard.
 """
 from qyb.engine.deductions import apply_deductions, rule_points
-from qyb.engine.ranks import RANK_DECIMALS, assign_stars, rank_desc, scale_index, stars_by_share, stars_by_threshold
+from qyb.engine.normalise import scale_index
+from qyb.engine.ranks import RANK_DECIMALS, assign_stars, rank_asc, rank_desc, stars_by_share, stars_by_threshold
 from qyb.engine.score import Scores, score_values
 from qyb.engine.table import PanelInputs, ScoreTable, score_panel
 from qyb.engine.transforms import indicator_values
 
 __all__ = ["Scores", "score_values", "ScoreTable", "score_panel", "PanelInputs", "indicator_values",
-           "rank_desc", "assign_stars", "scale_index", "stars_by_share", "stars_by_threshold", "RANK_DECIMALS",
+           "rank_desc", "rank_asc", "assign_stars", "scale_index", "stars_by_share", "stars_by_threshold", "RANK_DECIMALS",
            "apply_deductions", "rule_points"]

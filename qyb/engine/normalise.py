@@ -12,6 +12,8 @@ import warnings
 
 import numpy as np
 
+from qyb.engine.ranks import rank_asc
+
 
 def _quiet(func, *args, **kwargs):
     with warnings.catch_warnings():
@@ -65,18 +67,15 @@ def goalposts(x: np.ndarray, worst: float, best: float, scale: float = 100.0, di
 
 
 def rank_min(x: np.ndarray) -> np.ndarray:
-    """Ranks along the last axis, smallest = 1, ties share the lowest rank, NaN stays NaN.
-
-    Equals R's ``rank(x, ties.method = "min", na.last = "keep")``.
+    """Ranks along the last axis, smallest = 1, ties share the lowest rank, NaN stays NaN: the engine's
+    one rank function :func:`qyb.engine.ranks.rank_asc` (R's ``rank(x, ties.method = "min")``).
 
     References
     ----------
     R Core Team. ``rank(x, ties.method = "min")``, *R: A Language and Environment for Statistical
         Computing*.
     """
-    x = np.asarray(x, dtype=float)
-    below = (x[..., None, :] < x[..., :, None]).sum(axis=-1)
-    return np.where(np.isnan(x), np.nan, below + 1.0)
+    return rank_asc(x)
 
 
 def percentile(x: np.ndarray, direction: int = 1, constant: float | None = None) -> np.ndarray:
@@ -144,3 +143,25 @@ def normalise(x: np.ndarray, spec: dict, direction: int = 1) -> np.ndarray:
     if method == "none":
         return np.asarray(x, dtype=float) * 1.0
     raise ValueError(f"unknown normalisation {method!r}")
+
+
+def scale_index(total: np.ndarray, scale: dict) -> np.ndarray:
+    """Convert the aggregated total (0-100) into the 平安形势指数 on 0-100.
+
+    identity: unchanged; affine: ``low + (high - low) * total / 100`` (a 折算 such as
+    60 + 0.4 x total); minmax: rescaled across units so the best is ``high`` and the
+    worst ``low``.
+
+    References
+    ----------
+    OECD/JRC (2008). *Handbook on Constructing Composite Indicators: Methodology and User Guide*.
+        Paris: OECD.
+    qyb design notes (docs/design.md): the barometer's scoring rules where the town's scheme is not
+        public.
+    """
+    if scale["method"] == "identity":
+        return total
+    if scale["method"] == "affine":
+        return scale["low"] + (scale["high"] - scale["low"]) * total / 100.0
+    spec = {"method": "minmax", "low": scale["low"], "high": scale["high"], "constant": scale["high"]}
+    return normalise(total, spec)

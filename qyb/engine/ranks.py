@@ -1,34 +1,66 @@
-"""Ranks, stars and the index scale: the last steps of scoring, on arrays whose last axis is units.
+"""Ranks and stars: the last steps of scoring, on arrays whose last axis is units.
 
-One rank function for the whole package (:func:`rank_desc`): 1 = best, ties
-share the best rank, NaN stays NaN.
+One rank function for the whole package (:func:`rank_asc`, and :func:`rank_desc` = 1 for the
+best): ties share the best rank, NaN stays NaN. It sorts each row once (``O(U log U)`` time and
+``O(U)`` memory per row), so it ranks draws x 600,000 units as readily as 29.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from qyb.engine.normalise import normalise
-
-__all__ = ["RANK_DECIMALS", "rank_desc", "stars_by_threshold", "stars_by_share", "assign_stars",
-           "scale_index"]
+__all__ = ["RANK_DECIMALS", "rank_asc", "rank_desc", "stars_by_threshold", "stars_by_share", "assign_stars"]
 
 RANK_DECIMALS = 9  # indices equal to 9 decimals tie: float noise must not split a tie
 
 
 # ---------------------------------------------------------------- stars and ranks
-def rank_desc(index: np.ndarray) -> np.ndarray:
-    """Rank along the last axis, 1 = highest; ties share the best rank; NaN stays NaN.
+def rank_asc(x: np.ndarray, decimals: int | None = None) -> np.ndarray:
+    """Ranks along the last axis, smallest = 1; ties share the lowest rank; NaN stays NaN.
 
-    ``rank = 1 + #{units with a strictly higher index}`` (R: ``rank(-x, ties = "min")``).
+    ``rank_i = 1 + #{j : x_j < x_i}`` over the non-missing values (R's ``rank(x, ties.method =
+    "min", na.last = "keep")``), computed by one stable sort per row: in sorted order each value's
+    rank is the position where its run of equal values starts. ``decimals``: round first, so
+    values equal to that many decimals tie.
 
     References
     ----------
     R Core Team. ``rank(x, ties.method = "min")``, *R: A Language and Environment for Statistical
         Computing*.
     """
-    x = np.round(np.asarray(index, dtype=float), RANK_DECIMALS)
-    above = (x[..., None, :] > x[..., :, None]).sum(axis=-1)
-    return np.where(np.isnan(x), np.nan, above + 1.0)
+    x = np.asarray(x, dtype=float)
+    if decimals is not None:
+        x = np.round(x, decimals)
+    shape = x.shape
+    n = shape[-1] if shape else 1
+    flat = x.reshape(-1, n)
+    missing = np.isnan(flat)
+    key = np.where(missing, np.inf, np.minimum(flat, np.finfo(float).max))  # a real +inf ranks before NaN
+    order = np.argsort(key, axis=-1)  # ties need no stable order: tied values get one rank
+    rows = np.arange(flat.shape[0])[:, None]
+    ordered = key[rows, order]
+    new_run = np.empty(flat.shape, dtype=bool)
+    new_run[:, 0] = True
+    np.not_equal(ordered[:, 1:], ordered[:, :-1], out=new_run[:, 1:])
+    run_start = new_run * np.arange(1, n + 1, dtype=np.int32)  # position (1-based) where a run starts, else 0
+    np.maximum.accumulate(run_start, axis=-1, out=run_start)  # integer accumulate: fast
+    ranks = np.empty(flat.shape)
+    ranks[rows, order] = run_start
+    ranks[missing] = np.nan
+    return ranks.reshape(shape)
+
+
+def rank_desc(index: np.ndarray) -> np.ndarray:
+    """Rank along the last axis, 1 = highest; ties share the best rank; NaN stays NaN.
+
+    ``rank = 1 + #{units with a strictly higher index}`` (R: ``rank(-x, ties = "min")``), on the
+    index rounded to :data:`RANK_DECIMALS` decimals so float noise cannot split a tie.
+
+    References
+    ----------
+    R Core Team. ``rank(x, ties.method = "min")``, *R: A Language and Environment for Statistical
+        Computing*.
+    """
+    return rank_asc(-np.asarray(index, dtype=float), RANK_DECIMALS)
 
 
 def stars_by_threshold(index: np.ndarray, thresholds: dict) -> np.ndarray:
@@ -76,35 +108,3 @@ def assign_stars(index: np.ndarray, rank: np.ndarray, rule: dict) -> np.ndarray:
     if rule["rule"] == "thresholds":
         return stars_by_threshold(index, rule["thresholds"])
     return stars_by_share(rank, rule["shares"])
-
-
-def scale_index(total: np.ndarray, scale: dict) -> np.ndarray:
-    """Convert the aggregated total (0-100) into the 平安形势指数 on 0-100.
-
-    identity: unchanged; affine: ``low + (high - low) * total / 100`` (a 折算 such as
-    60 + 0.4 x total); minmax: rescaled across units so the best is ``high`` and the
-    worst ``low``.
-
-    References
-    ----------
-    qyb design notes (docs/design.md): the barometer's scoring rules where the town's scheme is not
-        public.
-
-    References
-    ----------
-    OECD/JRC (2008). *Handbook on Constructing Composite Indicators: Methodology and User Guide*.
-        Paris: OECD.
-    qyb design notes (docs/design.md): the barometer's scoring rules where the town's scheme is not
-        public.
-
-    References
-    ----------
-    qyb design notes (docs/design.md): the barometer's scoring rules where the town's scheme is not
-        public.
-    """
-    if scale["method"] == "identity":
-        return total
-    if scale["method"] == "affine":
-        return scale["low"] + (scale["high"] - scale["low"]) * total / 100.0
-    spec = {"method": "minmax", "low": scale["low"], "high": scale["high"], "constant": scale["high"]}
-    return normalise(total, spec)

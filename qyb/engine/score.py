@@ -13,14 +13,14 @@ import numpy as np
 
 from qyb.engine.aggregate import aggregate
 from qyb.engine.deductions import apply_deductions
-from qyb.engine.normalise import normalise
-from qyb.engine.ranks import assign_stars, rank_desc, scale_index
+from qyb.engine.normalise import normalise, scale_index
+from qyb.engine.ranks import assign_stars, rank_desc
 from qyb.engine.steps import run_pipeline
 from qyb.method import Group, Method
 
 __all__ = ["Scores", "score_values"]
 
-@dataclass
+@dataclass(repr=False)
 class Scores:
     """Everything the engine computed, as arrays with leading axes (..., units)."""
 
@@ -35,6 +35,10 @@ class Scores:
     steps: list[dict] = field(default_factory=list)  # how it was made: one record per step, in order
     stages: dict[str, np.ndarray] = field(default_factory=dict)  # values after each data step
     present: np.ndarray | None = None  # (..., U) units scored (False: padding or screened out)
+
+    def __repr__(self) -> str:
+        return (f"Scores({self.method.name}, shape {tuple(self.index.shape)} (..., units), "
+                f"{len(self.method.indicators)} indicators, steps: {', '.join(s['step'] for s in self.steps)})")
 
     def step(self, name: str) -> dict | None:
         """The record of step ``name`` ('transform', 'impute', 'screen', 'treat', 'normalise', 'aggregate')."""

@@ -44,7 +44,7 @@ class PipelineResult:
 
 
 # ---------------------------------------------------------------- imputation
-def impute(spec: dict, values: np.ndarray, present: np.ndarray,
+def impute_step(spec: dict, values: np.ndarray, present: np.ndarray,
            attributes: Mapping[str, np.ndarray] | None) -> tuple[np.ndarray, np.ndarray, dict]:
     """Run the spec's imputation: ``mean`` (COINr ``i_mean``) or ``group_mean`` (``i_mean_grp``).
 
@@ -72,7 +72,7 @@ def impute(spec: dict, values: np.ndarray, present: np.ndarray,
 
 
 # ---------------------------------------------------------------- screening
-def screen(spec: dict, values: np.ndarray, present: np.ndarray,
+def screen_step(spec: dict, values: np.ndarray, present: np.ndarray,
            unit_ids: np.ndarray | None = None) -> tuple[np.ndarray, dict]:
     """Run the spec's screening; units screened out leave ``present`` (their values become NaN)."""
     kept, dat_avail, non_zero = screen_mask(values, present, spec)
@@ -89,7 +89,7 @@ def screen(spec: dict, values: np.ndarray, present: np.ndarray,
 
 
 # ---------------------------------------------------------------- treatment
-def treat(method: Method, values: np.ndarray, present: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict]:
+def treat_step(method: Method, values: np.ndarray, present: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict]:
     """COINr ``Treat`` per indicator with its (global or individual) spec; loops over indicators only.
 
     Each indicator column is treated across the present units of its block
@@ -145,16 +145,16 @@ def run_pipeline(method: Method, values: np.ndarray, present: np.ndarray,
     values = np.where(present[..., None], values, np.nan)
     result = PipelineResult(values, np.zeros(values.shape, dtype=bool), present, {"values": values})
     if method.impute is not None:
-        result.values, result.imputed, record = impute(method.impute, result.values, present, attributes)
+        result.values, result.imputed, record = impute_step(method.impute, result.values, present, attributes)
         result.stages["imputed"] = result.values
         result.steps.append(record)
     if method.screen is not None:
-        result.present, record = screen(method.screen, result.values, present, unit_ids)
+        result.present, record = screen_step(method.screen, result.values, present, unit_ids)
         result.values = np.where(result.present[..., None], result.values, np.nan)
         result.stages["screened"] = result.values
         result.steps.append(record)
     if any(ind.treat is not None for ind in method.indicators):
-        result.values, result.treated_points, record = treat(method, result.values, result.present)
+        result.values, result.treated_points, record = treat_step(method, result.values, result.present)
         result.stages["treated"] = result.values
         result.steps.append(record)
     return result

@@ -44,7 +44,7 @@ class PanelInputs:
         return [self.months[r - lag] for r in self.rows if self.months[r - lag] not in have]
 
 
-@dataclass
+@dataclass(repr=False)
 class ScoreTable:
     """Scores of several months of a panel under one method, with the scorecard."""
 
@@ -55,6 +55,10 @@ class ScoreTable:
     groups: np.ndarray  # (units,) group label per unit
     group_key: str = "town"
     notes: list[str] = field(default_factory=list)
+
+    def __repr__(self) -> str:
+        span = f"{self.months[1]}..{self.months[-1]}" if len(self.months) > 2 else self.months[-1]
+        return f"ScoreTable({self.method.name}, {span}, {len(self.units)} units, ranks within {self.group_key})"
 
     def scorecard(self, month: str | None = None) -> pd.DataFrame:
         """The scorecard contract: one row per unit and month (see README)."""

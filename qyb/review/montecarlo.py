@@ -55,7 +55,8 @@ from scipy import stats
 
 from qyb.engine import score_panel, score_values
 from qyb.engine.deductions import apply_deductions
-from qyb.engine.ranks import assign_stars, rank_desc, scale_index
+from qyb.engine.normalise import scale_index
+from qyb.engine.ranks import assign_stars, rank_desc
 from qyb.method import Method
 from qyb.review.sobol import SobolResult, saltelli_design, sobol_indices
 
