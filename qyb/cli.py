@@ -41,14 +41,73 @@ def cmd_score(args) -> int:
     card = ed.scorecard
     out = _out_path(args.out, DATA_PROCESSED / ed.month / f"scorecard_{ed.method.name}.csv")
     write_csv_atomic(card, out)
+    _print_intake_notes(ed.panel, ed.month)
     print(f"scorecard {ed.month} ({ed.method.name}, {len(card)} units) -> {out}")
     return EXIT_OK
 
 
+def _print_intake_notes(panel, month: str) -> None:
+    """What the reader recognised or ignored in the month's own files (nothing is accepted silently)."""
+    lines = panel.intake.summary(panel.intake.read.get(month, []))
+    if lines:
+        print("注意 (recognised or ignored in the data read; `qyb validate` lists each):", file=sys.stderr)
+        print("\n".join("  " + line for line in lines), file=sys.stderr)
+
+
 def cmd_validate(args) -> int:
+    from qyb.data.months import parse_month
     from qyb.data.validate import validate_path
 
-    print(validate_path(Path(args.path)))
+    month = parse_month(args.month) if args.month else None
+    if args.method:
+        from qyb.method import load_method
+
+        method = load_method(args.method)
+
+        def method_for(m):
+            return method
+    else:
+        from qyb.method import method_for_month as method_for
+    result = validate_path(Path(args.path), month, method_for)
+    print(result.text())
+    result.raise_if_problems()
+    return EXIT_OK
+
+
+def cmd_template(args) -> int:
+    from qyb.data.catalogue import load_catalogue
+    from qyb.data.months import parse_month
+    from qyb.data.panel import SYNTHETIC_MARKER
+    from qyb.data.register import read_units
+    from qyb.data.template import template_file_name, write_template
+    from qyb.errors import ProblemLog
+    from qyb.paths import DATA_RAW, PROJECT_ROOT
+
+    month = parse_month(args.month)
+    data_dir = Path(args.data) if args.data else DATA_RAW
+    entries = None
+    if args.method:
+        from qyb.method import load_method
+
+        entries = load_method(args.method).measure_entries
+    catalogue = load_catalogue(data_dir, entries)
+    log = ProblemLog()
+    units = read_units(data_dir, log, catalogue=catalogue)
+    log.raise_if_any()
+    synthetic = (data_dir / SYNTHETIC_MARKER).exists()
+    if args.department == "all":
+        departments = [d for d in catalogue.departments if catalogue.of_department(d)]
+        folder = Path(args.out) if args.out else PROJECT_ROOT / "templates" / month
+        targets = [(d, folder / template_file_name(month, d)) for d in departments]
+    else:
+        d = catalogue.department(args.department) if args.department else None
+        default = PROJECT_ROOT / "templates" / template_file_name(month, d)
+        targets = [(d, Path(args.out) if args.out else default)]
+    for d, out in targets:
+        if out.is_dir():
+            out = out / template_file_name(month, d)
+        write_template(month, units, catalogue, out, d, synthetic)
+        print(f"template {month} ({d.name if d else '全镇 town'}) -> {out}")
     return EXIT_OK
 
 
@@ -128,9 +187,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", help="raw data folder (default: the shipped sample in data/raw)")
     p.add_argument("--out", help="output CSV (default: data/processed/YYYY-MM/scorecard_METHOD.csv)")
     p.set_defaults(func=cmd_score)
-    p = sub.add_parser("validate", help="check a raw data folder or file and report every problem")
+    p = sub.add_parser("validate", help="check a raw data folder or file and report every problem, and that "
+                       "every month scoring reads is present and complete")
     p.add_argument("path")
+    p.add_argument("--month", help="YYYY-MM: check this month and the months its scoring reads (default: every "
+                   "month the method in force scores)")
+    p.add_argument("--method", help="method name or path (default: the one in force in each month)")
     p.set_defaults(func=cmd_validate)
+    p = sub.add_parser("template", help="write the XLSX fill-in template the office sends out for a month")
+    p.add_argument("--month", required=True, help="YYYY-MM")
+    p.add_argument("--department", help="a department (派出所, 交警, ...; 'all' for one workbook each); "
+                   "default: one workbook for the whole town")
+    p.add_argument("--data", help="raw data folder with units.csv (default: the shipped sample)")
+    p.add_argument("--method", help="also the measures this method spec declares")
+    p.add_argument("--out", help="output XLSX (a folder with --department all); default templates/")
+    p.set_defaults(func=cmd_template)
     p = sub.add_parser("methods", help="describe the method specs")
     p.add_argument("name", nargs="?")
     p.set_defaults(func=cmd_methods)

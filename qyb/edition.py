@@ -89,19 +89,21 @@ def load(month: str | None = None, method: str | Path | Method | None = None,
     data_dir = Path(data) if data else DATA_RAW
     month = parse_month(month) if month else latest_month(data_dir)
     m = resolve_method(month, method)
-    panel = read_panel(month, data_dir, allow_blank=m.missing != "fail")
+    panel = read_panel(month, data_dir, allow_blank=m.missing != "fail", measures=m.measure_entries)
     return Edition(panel, month, m)
 
 
-def read_panel(month: str, data: str | Path | None = None, allow_blank: bool = False) -> Panel:
+def read_panel(month: str, data: str | Path | None = None, allow_blank: bool = False, measures=None) -> Panel:
     """The validated panel :func:`load` reads for ``month``: the month and up to :data:`PANEL_MONTHS`
-    months before it that have files (analyses that need no method, such as movements, start here)."""
+    months before it that have files (analyses that need no method, such as movements, start here),
+    over the units in force in ``month``. ``measures`` is a method spec's ``measures:`` list (measures
+    it adds to the data folder's catalogue)."""
     data_dir = Path(data) if data else DATA_RAW
     month = parse_month(month)
     require_month(data_dir, month)
     first = add_months(month, -PANEL_MONTHS)
     months = [mo for mo in month_files(data_dir) if month_number(first) <= month_number(mo) <= month_number(month)]
-    return load_panel(data_dir, months, allow_blank=allow_blank)
+    return load_panel(data_dir, months, allow_blank=allow_blank, measures=measures).for_month(month)
 
 
 class Edition:

@@ -1,168 +1,286 @@
-"""Files in and out: reading a CSV/XLSX table as text cells with spreadsheet row numbers, converting
-cells to numbers with a problem per bad cell, and writing outputs atomically (with file hashes).
+"""Files in and out: reading a CSV or XLSX sheet as a :class:`Grid` of text cells with the spreadsheet's
+row numbers, and writing outputs atomically (with file hashes).
 
 Raw CSV may be UTF-8, UTF-8 with BOM or GB18030 (what Chinese Excel and WPS
-export); XLSX is read from its first sheet. Row numbers in problems are the
-spreadsheet's (header = row 1).
+export); an XLSX workbook gives one grid per sheet (the month file reader picks
+the sheet). Reading streams and stops as soon as a file is plainly not a month
+file (far more rows or columns than the register could need, a cell longer
+than any figure or name), so a 200 MB file fails in a moment. Every cell is
+cleaned as :func:`qyb.data.text.clean_cell` says (full-width characters,
+invisible characters); the cells it changed are listed.
 """
 from __future__ import annotations
 
 import csv
 import datetime as _dt
 import hashlib
-import io as _io
+import io
 import os
+import re
 import tempfile
-import unicodedata
+import zipfile
+from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
-
+from qyb.data.text import cell_name, clean_cell
 from qyb.errors import InputError, Problem, ProblemLog
 
-__all__ = ["display_path", "read_table", "rename_headers", "numbers", "sha256_file", "write_bytes_atomic",
-           "csv_bytes", "write_csv_atomic"]
+__all__ = ["Grid", "ReadLimits", "display_path", "read_grids", "xlsx_uncached_formulas", "sha256_file",
+           "write_bytes_atomic", "csv_bytes", "write_csv_atomic", "zip_with_fixed_times"]
+
+_MERGE = re.compile(rb'<mergeCell ref="([A-Z]+)(\d+):([A-Z]+)(\d+)"')
 
 
 def display_path(path: Path) -> str:
+    """The path as messages show it: relative to the current folder when it is below it, else absolute."""
     try:
-        return os.path.relpath(path)
+        rel = os.path.relpath(path)
     except ValueError:
         return str(path)
+    return str(Path(path).absolute()) if rel.startswith("..") else rel
 
 
-def read_table(path: Path, log: ProblemLog) -> pd.DataFrame | None:
-    """Read a CSV (UTF-8, UTF-8 BOM, GB18030) or XLSX file as a frame of strings.
+@dataclass(frozen=True)
+class ReadLimits:
+    """When to stop reading: more non-blank rows than ``max_rows``, more columns than ``max_columns``, a
+    cell longer than ``max_cell_chars`` (see ``limits`` in the measure catalogue)."""
 
-    Returns None (after logging the problem) when the file cannot be read.
+    max_rows: int = 10_000
+    max_columns: int = 400
+    max_cell_chars: int = 2000
+
+
+@dataclass
+class Grid:
+    """One sheet (or a CSV file) as text cells: ``rows`` are (spreadsheet row number, cells) for the non-blank
+    rows; ``hidden`` for a hidden sheet; ``merged`` the merged ranges as (row1, col1, row2, col2), 1-based."""
+
+    file: str
+    sheet: str | None
+    rows: list[tuple[int, list[str]]]
+    hidden: bool = False
+    merged: list[tuple[int, int, int, int]] = field(default_factory=list)
+    invisible: list[str] = field(default_factory=list)  # cells whose invisible characters were removed
+    path: Path | None = None
+    has_formulas: bool = False
+
+    @property
+    def empty(self) -> bool:
+        return not self.rows
+
+    def where(self, row: int | None = None, column: int | None = None) -> dict:
+        """Location keywords for :meth:`qyb.errors.ProblemLog.add`: the sheet and the cell (``C7``)."""
+        out: dict = {"sheet": self.sheet}
+        if row is not None and column is not None:
+            out["cell"] = cell_name(column, row)
+        return out
+
+    def merged_at(self, row: int) -> list[str]:
+        """The merged ranges that cover ``row``, as the spreadsheet names them (A1:W1)."""
+        return [f"{cell_name(c1 - 1, r1)}:{cell_name(c2 - 1, r2)}" for r1, c1, r2, c2 in self.merged
+                if r1 <= row <= r2]
+
+
+def _problem(log: ProblemLog, name: str, rule: str, hint: str, zh: str, hint_zh: str, code: str, **where) -> None:
+    log.add(name, rule, hint, zh=zh, hint_zh=hint_zh, code=code, **where)
+
+
+def read_grids(path: Path, log: ProblemLog, limits: ReadLimits = ReadLimits()) -> list[Grid] | None:
+    """Read a CSV (one grid) or an XLSX workbook (one grid per worksheet).
+
+    Returns None (after logging the problem) when the file cannot be read or is plainly not a
+    month file; stops reading at the first row beyond ``limits.max_rows``.
     """
     name = display_path(path)
     if not path.is_file():
-        log.add(name, "file not found", "Check the path, or put the file in the data folder.")
+        _problem(log, name, "file not found", "Check the path, or put the file in the data folder.",
+                 "找不到文件", "请检查路径，或把文件放进数据文件夹。", "file_not_found")
         return None
     if path.suffix.lower() == ".xlsx":
-        return _read_xlsx(path, name, log)
-    raw = path.read_bytes()
-    if not raw.strip():
-        log.add(name, "the file is empty", "Export the sheet again with its header row and one row per unit.")
+        return _read_xlsx(path, name, log, limits)
+    grid = _read_csv(path, name, log, limits)
+    return None if grid is None else [grid]
+
+
+def _empty(log: ProblemLog, name: str, **where) -> None:
+    _problem(log, name, "the file is empty", "Export the sheet again with its header row and one row per unit.",
+             "文件是空的", "请重新导出：一行表头，每个村(社区)一行。", "empty_file", **where)
+
+
+def _too_many_rows(log: ProblemLog, name: str, limits: ReadLimits, **where) -> None:
+    _problem(log, name, f"more than {limits.max_rows:,} rows: this is not a month file of the register's units",
+             "A month file has a header and one row per unit; check that the right file was exported.",
+             f"超过 {limits.max_rows:,} 行，不是本登记表各村(社区)的月度数据",
+             "月度数据应为一行表头、每个村(社区)一行，请检查导出的文件。", "too_many_rows", **where)
+
+
+def _too_many_columns(log: ProblemLog, name: str, n: int, limits: ReadLimits, **where) -> None:
+    _problem(log, name, f"{n:,} columns: more than {limits.max_columns} (this is not a month file)",
+             "Keep one column per measure; delete the others.",
+             f"共 {n:,} 列，超过 {limits.max_columns} 列，不是月度数据", "每项指标一列，请删除其余各列。", "too_many_columns",
+             **where)
+
+
+def _long_cell(log: ProblemLog, name: str, length: int, limits: ReadLimits, **where) -> None:
+    _problem(log, name, f"the cell holds {length:,} characters (at most {limits.max_cell_chars:,})",
+             "A cell holds a figure, a name or a short note: check what was pasted into it.",
+             f"单元格有 {length:,} 个字符（最多 {limits.max_cell_chars:,} 个）",
+             "单元格只填数字、名称或简短备注，请检查粘贴的内容。", "cell_too_long", **where)
+
+
+def _clean_row(number: int, raw, grid: Grid, log: ProblemLog, limits: ReadLimits) -> list[str]:
+    cells = []
+    for j, value in enumerate(raw):
+        text = "" if value is None else (value if isinstance(value, str) else _cell_text(value))
+        if text:
+            text, changed = clean_cell(text)
+            if changed:
+                grid.invisible.append(cell_name(j, number))
+            if len(text) > limits.max_cell_chars:
+                _long_cell(log, grid.file, len(text), limits, row=number, **grid.where(number, j))
+                text = text[: limits.max_cell_chars]
+        cells.append(text)
+    return cells
+
+
+def _read_csv(path: Path, name: str, log: ProblemLog, limits: ReadLimits) -> Grid | None:
+    if path.stat().st_size == 0:
+        _empty(log, name)
         return None
     for encoding in ("utf-8-sig", "gb18030"):
+        grid = Grid(name, None, [], path=path)
+        mark = len(log)
         try:
-            text = raw.decode(encoding)
-            break
+            with open(path, encoding=encoding, newline="") as fh:
+                reader = csv.reader(fh)
+                number = 0
+                try:
+                    for raw in reader:
+                        number += 1
+                        if number > _blank_rows_allowed(limits):
+                            _too_many_rows(log, name, limits)
+                            return None
+                        if len(raw) > limits.max_columns and any(raw[limits.max_columns:]):
+                            _too_many_columns(log, name, len(raw), limits, row=number)
+                            return None
+                        if not any(c.strip() for c in raw):
+                            continue
+                        grid.rows.append((number, _clean_row(number, raw, grid, log, limits)))
+                        if len(grid.rows) > limits.max_rows:
+                            _too_many_rows(log, name, limits)
+                            return None
+                except csv.Error as exc:
+                    n = number + 1
+                    if "field larger than field limit" in str(exc):
+                        _problem(log, name, f"a cell is longer than {csv.field_size_limit():,} characters",
+                                 "A cell holds a figure, a name or a short note: check what was pasted into the row.",
+                                 f"有单元格超过 {csv.field_size_limit():,} 个字符",
+                                 "单元格只填数字、名称或简短备注，请检查该行粘贴的内容。", "cell_too_long", row=n)
+                    else:
+                        _problem(log, name, f"the CSV cannot be read here ({exc})",
+                                 "Open the file in Excel or WPS and save it again as CSV.",
+                                 "此处 CSV 格式有误", "请用 Excel 或 WPS 打开后重新另存为 CSV。", "bad_csv", row=n)
+                    return None
         except UnicodeDecodeError:
+            del log.problems[mark:]  # the cells logged under the wrong encoding are read again
             continue
-    else:  # pragma: no cover - gb18030 decodes any byte sequence it is given in practice
-        log.add(name, "text encoding not recognised", "Save the CSV as UTF-8 or GB18030 (Excel: CSV UTF-8).")
-        return None
-    rows = list(csv.reader(_io.StringIO(text)))
-    return _table_from_rows(list(enumerate(rows, start=1)), name, log)
+        if not grid.rows:
+            _empty(log, name)
+            return None
+        return grid
+    _problem(log, name, "text encoding not recognised", "Save the CSV as UTF-8 or GB18030 (Excel: CSV UTF-8).",
+             "无法识别文字编码", "请另存为 UTF-8 或 GB18030 编码的 CSV（Excel：CSV UTF-8）。", "bad_encoding")
+    return None
 
 
-def _read_xlsx(path: Path, name: str, log: ProblemLog) -> pd.DataFrame | None:
-    import openpyxl
-
-    try:
-        book = openpyxl.load_workbook(path, data_only=True)
-    except Exception as exc:  # openpyxl raises many types for a broken file
-        log.add(name, f"cannot open as XLSX ({type(exc).__name__})", "Save the workbook again as .xlsx.")
-        return None
-    sheet = book.worksheets[0]
-    merged = [str(r) for r in sheet.merged_cells.ranges if r.min_row <= 2]
-    if merged:
-        log.add(name, f"merged cells in the header ({', '.join(merged)}): a two-row header is not accepted",
-                "Unmerge the header so that row 1 holds one column name per column and data start in row 2.",
-                row=1)
-        return None
-    rows = [(n, ["" if v is None else _cell_text(v) for v in row])
-            for n, row in enumerate(sheet.iter_rows(values_only=True), start=1)]
-    return _table_from_rows(rows, name, log)
+def _blank_rows_allowed(limits: ReadLimits) -> int:
+    """Rows (blank ones included) read before giving up: Excel leaves formatted empty rows behind."""
+    return max(100_000, 50 * limits.max_rows)
 
 
 def _cell_text(value) -> str:
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float):
+        if value.is_integer() and abs(value) < 1e16:
+            return str(int(value))
+        return repr(value)
     if isinstance(value, (_dt.datetime, _dt.date)):
         return value.strftime("%Y-%m-%d")
     return str(value)
 
 
-def _table_from_rows(rows: list[tuple[int, list[str]]], name: str, log: ProblemLog) -> pd.DataFrame | None:
-    """Header = the first non-blank row; fully blank rows and blank unnamed columns (what Excel and
-    WPS leave behind) are dropped; the index holds the spreadsheet row number of each data row."""
-    # NFKC: full-width digits and brackets (１２, （）) as Chinese input methods type them -> ASCII
-    rows = [(n, [unicodedata.normalize("NFKC", c).strip() for c in r]) for n, r in rows]
-    rows = [(n, r) for n, r in rows if any(r)]
-    if not rows:
-        log.add(name, "the file is empty", "Export the sheet again with its header row and one row per unit.")
+def _read_xlsx(path: Path, name: str, log: ProblemLog, limits: ReadLimits) -> list[Grid] | None:
+    import openpyxl
+
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many types for a broken file
+        _problem(log, name, f"cannot open as XLSX ({type(exc).__name__})", "Save the workbook again as .xlsx.",
+                 "无法作为 XLSX 打开", "请重新另存为 .xlsx 工作簿。", "bad_xlsx")
         return None
-    (header_row, header), data = rows[0], rows[1:]
-    width = len(header)
-    for n, r in data:
-        if len(r) > width and any(r[width:]):
-            log.add(name, f"the row has {len(r)} cells but the header has {width}",
-                    "Remove the extra cells, or give the column a header.", row=n)
-    cells = np.array([(r + [""] * width)[:width] for _, r in data], dtype=object).reshape(len(data), width)
-    keep = [j for j, h in enumerate(header) if h or (len(data) and any(cells[:, j]))]
-    for j in keep:
-        if not header[j]:
-            log.add(name, f"column {j + 1} has data but no header", "Give the column its name in row 1.",
-                    row=header_row)
-    frame = pd.DataFrame(cells[:, keep], columns=[header[j] for j in keep], dtype=object)
-    if frame.empty:
-        log.add(name, "the file has a header but no data rows", "Add one row per unit.")
+    grids = []
+    try:
+        for sheet in book.worksheets:
+            grid = Grid(name, sheet.title, [], hidden=sheet.sheet_state != "visible", path=path)
+            width = sheet.max_column or 0
+            if width > limits.max_columns:
+                _too_many_columns(log, name, width, limits, sheet=sheet.title)
+                return None
+            for number, raw in enumerate(sheet.iter_rows(values_only=True), start=1):
+                if number > _blank_rows_allowed(limits):  # rows formatted but empty, by the hundred thousand
+                    _too_many_rows(log, name, limits, sheet=sheet.title)
+                    return None
+                if not any(v is not None and (not isinstance(v, str) or v.strip()) for v in raw):
+                    continue
+                grid.rows.append((number, _clean_row(number, raw[: limits.max_columns], grid, log, limits)))
+                if len(grid.rows) > limits.max_rows:
+                    _too_many_rows(log, name, limits, sheet=sheet.title)
+                    return None
+            source = sheet._get_source().read()  # the sheet's XML: merged ranges and formulas
+            grid.merged = [(int(r1), _col(c1), int(r2), _col(c2)) for c1, r1, c2, r2 in _MERGE.findall(source)]
+            grid.has_formulas = b"<f>" in source or b"<f " in source
+            grids.append(grid)
+    finally:
+        book.close()
+    if all(g.empty for g in grids):
+        _empty(log, name)
         return None
-    frame.index = pd.Index([n for n, _ in data])  # spreadsheet row numbers
-    return frame
+    return grids
 
 
-def rename_headers(frame: pd.DataFrame, aliases: dict[str, str], name: str, log: ProblemLog) -> pd.DataFrame:
-    codes, seen = [], {}
-    for header in frame.columns:
-        code = aliases.get(header)
-        if code is None:
-            log.add(name, f"unknown column '{header}'",
-                    "Use a measure code or its Chinese name (see README, raw data contract), or delete the column.",
-                    row=1, column=header)
-            code = f"__unknown__{header}"
-        elif code in seen:
-            log.add(name, f"columns '{seen[code]}' and '{header}' both mean {code}", "Keep one of them.",
-                    row=1, column=header)
-        seen.setdefault(code, header)
-        codes.append(code)
-    frame = frame.copy()
-    frame.columns = codes
-    return frame.loc[:, ~pd.Index(codes).duplicated()]
+def _col(letters: bytes) -> int:
+    n = 0
+    for ch in letters.decode():
+        n = n * 26 + ord(ch) - 64
+    return n
 
 
-def numbers(frame: pd.DataFrame, columns, name: str, log: ProblemLog, *, integer: bool,
-             positive: bool = False, allow_blank: bool = False, labels: dict[str, str] | None = None) -> pd.DataFrame:
-    """Convert text columns to numbers, logging each bad cell with its row and column."""
-    columns = list(columns)
-    text = frame[columns].to_numpy(dtype=str)
-    cells = pd.Series(text.ravel(), dtype=object)
-    thousands = cells.str.fullmatch(r"-?\d{1,3}(,\d{3})+(\.\d+)?")  # 1,234 -- but "2,9" is not a number
-    flat = pd.to_numeric(cells.where(~thousands, cells.str.replace(",", "", regex=False)), errors="coerce")
-    v = flat.to_numpy(dtype=float).reshape(text.shape)
-    values = pd.DataFrame(v, index=frame.index, columns=columns)
-    blank = text == ""
-    nan = np.isnan(v)
-    ok = ~nan
-    with np.errstate(invalid="ignore"):
-        fractional = ok & (np.mod(v, 1) != 0) if integer else np.zeros_like(ok)
-        bad_sign = ok & ((v <= 0) if positive else (v < 0))
-    rules = [(~blank & nan, "'{}' is not a number", "Enter a number (digits only)."),
-             (fractional, "'{}' is not a whole number", "Counts are whole numbers."),
-             (bad_sign, "'{}' must be greater than 0" if positive else "'{}' is negative",
-              "Correct the figure in the file.")]
-    if not allow_blank:
-        rules.insert(1, (blank, "the cell is empty", "Enter the figure (0 if there were none)."))
-    for mask, rule, hint in rules:
-        for i, j in np.argwhere(mask):
-            col = columns[j]
-            log.add(name, rule.format(text[i, j]), hint, int(frame.index[i]), (labels or {}).get(col, col))
-    return values
+def xlsx_uncached_formulas(grid: Grid) -> tuple[int, list[str]]:
+    """``(formula cells, cells among them without a saved value)`` of an XLSX sheet.
+
+    A workbook written by a program (not saved by Excel/WPS) holds formulas without their values;
+    qyb reads saved values only, so those cells would look blank.
+    """
+    import openpyxl
+
+    if not grid.has_formulas or grid.path is None:
+        return 0, []
+    formulas = openpyxl.load_workbook(grid.path, read_only=True, data_only=False)
+    values = openpyxl.load_workbook(grid.path, read_only=True, data_only=True)
+    try:
+        count, missing = 0, []
+        rows = zip(formulas[grid.sheet].iter_rows(values_only=True), values[grid.sheet].iter_rows(values_only=True))
+        for number, (f_row, v_row) in enumerate(rows, start=1):
+            for j, (f, v) in enumerate(zip(f_row, v_row)):
+                if isinstance(f, str) and f.startswith("="):
+                    count += 1
+                    if v is None:
+                        missing.append(cell_name(j, number))
+        return count, missing
+    finally:
+        formulas.close()
+        values.close()
 
 
 def sha256_file(path: Path) -> str:
@@ -177,7 +295,8 @@ def write_bytes_atomic(data: bytes, path: Path) -> None:
     """Write to a temporary file in the same folder, then rename into place."""
     path = Path(path)
     if path.is_dir():
-        raise InputError(Problem(str(path), "the output path is a folder", "Give a file name, e.g. out.csv."))
+        raise InputError(Problem(str(path), "the output path is a folder", "Give a file name, e.g. out.csv.",
+                                 zh="输出路径是文件夹", hint_zh="请给出文件名，如 out.csv。", code="out_is_a_folder"))
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
@@ -193,10 +312,27 @@ def write_bytes_atomic(data: bytes, path: Path) -> None:
         raise
 
 
-def csv_bytes(frame: pd.DataFrame) -> bytes:
+def csv_bytes(frame) -> bytes:
     """CSV as UTF-8 with BOM (so Excel opens Chinese correctly), LF line ends, 10 significant digits."""
     return frame.to_csv(index=False, lineterminator="\n", float_format="%.10g").encode("utf-8-sig")
 
 
-def write_csv_atomic(frame: pd.DataFrame, path: Path) -> None:
+def write_csv_atomic(frame, path: Path) -> None:
     write_bytes_atomic(csv_bytes(frame), path)
+
+
+def zip_with_fixed_times(data: bytes, stamp: _dt.datetime) -> bytes:
+    """Rewrite an XLSX (zip) with a fixed timestamp on every member and in ``docProps/core.xml``, so the same
+    workbook gives the same bytes (openpyxl stamps the clock time)."""
+    src = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            fixed = zipfile.ZipInfo(info.filename, date_time=stamp.timetuple()[:6])
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            body = src.read(info.filename)
+            if info.filename == "docProps/core.xml":  # openpyxl writes the save time as 'modified'
+                iso = stamp.strftime("%Y-%m-%dT%H:%M:%SZ")
+                body = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*(<)", rb"\g<1>" + iso.encode() + rb"\2", body)
+            dst.writestr(fixed, body)
+    return out.getvalue()

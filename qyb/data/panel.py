@@ -15,13 +15,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from qyb.data.catalogue import MEASURE_CODES
+from qyb.data.catalogue import CATALOGUE_FILE, MEASURE_CODES, Catalogue, load_catalogue
 from qyb.data.files import display_path
-from qyb.data.monthfile import month_files, read_month
-from qyb.data.register import UNITS_FILE, read_units
+from qyb.data.intake import IntakeReport
+from qyb.data.monthfile import month_files, month_source_files, read_month
+from qyb.data.register import RENAMES_FILE, UNITS_FILE, in_force, read_renames, read_units
 from qyb.errors import InputError, Problem, ProblemLog
 
-__all__ = ["SYNTHETIC_MARKER", "Panel", "load_panel", "require_month"]
+__all__ = ["SYNTHETIC_MARKER", "Panel", "load_panel", "require_month", "input_files"]
 
 #: a data folder holding this file is synthetic: every page it feeds carries the 示例数据 banner
 SYNTHETIC_MARKER = "SYNTHETIC.md"
@@ -32,8 +33,13 @@ class Panel:
     """Validated raw data: the unit register and a dense ``(months, units, measures)`` array.
 
     ``array[t, u, k]`` is measure ``measures[k]`` of unit ``units.index[u]`` in
-    ``months[t]`` (NaN: a blank cell). ``months`` are the months that have a
-    file, sorted; ``files`` maps each to its path.
+    ``months[t]`` (NaN: a blank cell, a unit not in force, a measure not
+    collected that month). ``months`` are the months that have a file,
+    sorted; ``files`` maps each to its path (a file, or a folder of
+    department files). ``catalogue`` is the measure catalogue the files were
+    read under, ``intake`` the validation report (what was recognised or
+    ignored in each file, and which file each measure came from), ``renames``
+    the register's renames table.
     """
 
     data_dir: Path
@@ -42,6 +48,9 @@ class Panel:
     array: np.ndarray
     measures: tuple[str, ...] = MEASURE_CODES
     files: dict[str, Path] = field(default_factory=dict)
+    catalogue: Catalogue | None = None
+    intake: IntakeReport = field(default_factory=IntakeReport)
+    renames: pd.DataFrame | None = None
 
     def __post_init__(self) -> None:
         self.months = list(self.months)
@@ -67,8 +76,13 @@ class Panel:
 
     # ------------------------------------------------------------ reading
     def cube(self, measure: str, months: list[str]) -> np.ndarray:
-        """One measure as a ``(len(months), units)`` array; NaN rows for months without a file."""
-        k = self.measure_pos[measure]
+        """One measure as a ``(len(months), units)`` array; NaN rows for months without a file.
+
+        A measure the panel does not hold is an InputError naming the closest ones it does.
+        """
+        k = self.measure_pos.get(measure)
+        if k is None:
+            raise self._unknown_measure(measure)
         rows = np.array([self.month_pos.get(m, -1) for m in months], dtype=int)
         out = self.array[np.maximum(rows, 0), :, k] if len(self.months) else np.full((len(rows), len(self.units)),
                                                                                    np.nan)
@@ -82,6 +96,35 @@ class Panel:
         v = self.array[t, u, self.measure_pos[measure]]
         return None if np.isnan(v) else float(v)
 
+    def _unknown_measure(self, measure: str) -> InputError:
+        from qyb.data.catalogue import suggest
+
+        close = suggest(measure, self.measures)
+        return InputError(Problem(display_path(Path(self.data_dir)), f"the data hold no measure '{measure}'"
+                                  + (f" (did you mean {', '.join(close)}?)" if close else ""),
+                                  f"Declare it in {CATALOGUE_FILE} of the data folder or in the method's `measures:` "
+                                  "list, and give it a column in the month files.",
+                                  zh=f"数据中没有指标“{measure}”", hint_zh="请在数据文件夹的 catalogue.yaml 或方法的 measures: "
+                                  "中声明该指标，并在月度文件中加上该列。", code="unknown_measure"))
+
+    def in_force(self, month: str) -> np.ndarray:
+        """Which units are in force in ``month`` (the register's valid_from / valid_to)."""
+        return in_force(self.units, month)
+
+    def for_month(self, month: str) -> Panel:
+        """The panel over the units in force in ``month`` (itself when the register does not change)."""
+        keep = self.in_force(month)
+        if keep.all():
+            return self
+        return self._replace(units=self.units[keep], array=self.array[:, keep])
+
+    def _replace(self, **changes) -> Panel:
+        fields = {"data_dir": self.data_dir, "units": self.units, "months": self.months, "array": self.array,
+                  "measures": self.measures, "files": dict(self.files), "catalogue": self.catalogue,
+                  "intake": self.intake, "renames": self.renames}
+        fields.update(changes)
+        return Panel(**fields)
+
     def has_months(self, months) -> bool:
         return all(m in self.month_pos for m in months)
 
@@ -89,14 +132,17 @@ class Panel:
         """The panel restricted to those of ``months`` that it holds (same units and measures)."""
         keep = [m for m in sorted(months) if m in self.month_pos]
         rows = [self.month_pos[m] for m in keep]
-        return Panel(self.data_dir, self.units, keep, self.array[rows], self.measures,
-                     {m: self.files[m] for m in keep if m in self.files})
+        return self._replace(months=keep, array=self.array[rows], files={m: self.files[m] for m in keep
+                                                                          if m in self.files},
+                             intake=self.intake.window(keep))
 
     def with_value(self, month: str, unit_id: str, measure: str, value: float) -> Panel:
         """A copy with one raw figure changed (a what-if: "had it recorded 2")."""
         array = self.array.copy()
+        if measure not in self.measure_pos:
+            raise self._unknown_measure(measure)
         array[self.month_pos[month], self.unit_pos[unit_id], self.measure_pos[measure]] = value
-        return Panel(self.data_dir, self.units, self.months, array, self.measures, dict(self.files))
+        return self._replace(array=array)
 
     @cached_property
     def values(self) -> pd.DataFrame:
@@ -114,7 +160,13 @@ class Panel:
         return (Path(self.data_dir) / SYNTHETIC_MARKER).exists()
 
     def input_files(self) -> list[Path]:
-        return [Path(self.data_dir) / UNITS_FILE] + [self.files[m] for m in sorted(self.files)]
+        """Every file the panel was read from: the register (and its renames table and catalogue, when
+        present) and each month's file or department files."""
+        return input_files(self.data_dir, [self.files[m] for m in sorted(self.files)])
+
+    def sources(self, month: str) -> dict[str, str]:
+        """``{measure: file}`` of ``month``: which file (relative to the data folder) gave each measure."""
+        return dict(self.intake.sources.get(month, {}))
 
     def __repr__(self) -> str:
         span = f"{self.months[0]}..{self.months[-1]}" if self.months else "no months"
@@ -122,30 +174,54 @@ class Panel:
                 f"measures, {display_path(Path(self.data_dir))})")
 
 
-def load_panel(data_dir: Path, months: list[str] | None = None, allow_blank: bool = False) -> Panel:
+def input_files(data_dir: Path, month_paths) -> list[Path]:
+    """The register files of ``data_dir`` that exist (units.csv, unit_renames.csv, catalogue.yaml) and the
+    data files of the months at ``month_paths`` (a folder month gives each of its CSV/XLSX files)."""
+    data_dir = Path(data_dir)
+    out = [data_dir / UNITS_FILE] + [data_dir / f for f in (RENAMES_FILE, CATALOGUE_FILE) if (data_dir / f).is_file()]
+    for path in month_paths:
+        out += month_source_files(path)[0]
+    return out
+
+
+def load_panel(data_dir: Path, months: list[str] | None = None, allow_blank: bool = False, *,
+               catalogue: Catalogue | None = None, measures=None, log: ProblemLog | None = None) -> Panel:
     """Read units.csv and the month files (all, or those of ``months`` that exist), validated, in one pass.
 
-    Raises InputError listing every problem found.
+    ``catalogue`` is the measure catalogue to read under (default: the shipped one extended by the data
+    folder's ``catalogue.yaml`` and by ``measures``, a method spec's ``measures:`` list). Raises
+    InputError listing every problem found (into ``log`` when given, raising nothing).
     """
     data_dir = Path(data_dir)
-    log = ProblemLog()
+    own_log = log is None
+    log = ProblemLog() if log is None else log
     if not data_dir.is_dir():
-        log.add(display_path(data_dir), "data folder not found", "Pass --data with the folder that holds units.csv.")
+        log.add(display_path(data_dir), "data folder not found", "Pass --data with the folder that holds units.csv.",
+                zh="找不到数据文件夹", hint_zh="请用 --data 指定存放 units.csv 的文件夹。", code="data_folder_not_found")
         log.raise_if_any()
-    units = read_units(data_dir, log)
+    if catalogue is None:
+        catalogue = load_catalogue(data_dir, measures)
+    report = IntakeReport()
+    units = read_units(data_dir, log, report, catalogue)
+    renames = read_renames(data_dir, units, log, report) if units is not None else None
     files = month_files(data_dir, log)
     wanted = sorted(files) if months is None else [m for m in sorted(set(months)) if m in files]
     frames = {}
     if units is not None:
         for month in wanted:
-            frame = read_month(files[month], month, units, log, allow_blank=allow_blank)
+            frame = read_month(files[month], month, units, log, allow_blank=allow_blank, catalogue=catalogue,
+                               report=report, renames=renames)
             if frame is not None:
                 frames[month] = frame
-    log.raise_if_any()
+    if own_log:
+        log.raise_if_any()
+    if units is None:
+        units = pd.DataFrame(columns=["unit_name", "town", "population"]).rename_axis("unit_id")
     read = sorted(frames)
+    codes = catalogue.codes
     arr = (np.stack([frames[m].to_numpy(dtype=float) for m in read]) if read
-           else np.zeros((0, len(units), len(MEASURE_CODES))))
-    return Panel(data_dir, units, read, arr, MEASURE_CODES, {m: files[m] for m in read})
+           else np.zeros((0, len(units), len(codes))))
+    return Panel(data_dir, units, read, arr, codes, {m: files[m] for m in read}, catalogue, report, renames)
 
 
 def require_month(panel_dir: Path, month: str) -> None:

@@ -12,6 +12,11 @@ Rules where the article is silent (documented in the README too):
   dividing by zero: 0 -> 0 is no change (0), 0 -> 2 is -200 %.
 * attainment (化解率, 巡查完成率): ``handled / total``; a zero total scores
   ``zero_total`` (default 1.0: nothing to handle, nothing left undone).
+* log: ``ln(x + offset)`` (offset 0 by default; ln 0 is -inf and fails as an
+  infinite value), the transform of income in UNDP's Human Development Index.
+* cap (on value, count, rate and log): ``min(x, cap)`` of the raw value (of
+  the rate for ``rate``; before the logarithm for ``log``), as UNDP caps
+  expected years of schooling at 18 and GNI per capita at 75,000 PPP$.
 """
 from __future__ import annotations
 
@@ -70,6 +75,33 @@ def attainment(handled: np.ndarray, total: np.ndarray, zero_total: float | None 
     return np.where(tot == 0, np.nan if zero_total is None else zero_total, out)
 
 
+def capped(x: np.ndarray, cap: float | None = None) -> np.ndarray:
+    """``min(x, cap)`` (NaN stays NaN); ``x`` itself when ``cap`` is None.
+
+    References
+    ----------
+    UNDP (2020). *Human Development Report 2020, Technical notes*: technical note 1, "Calculating the
+        Human Development Index" (expected years of schooling capped at 18, GNI per capita at 75,000).
+    """
+    x = np.asarray(x, dtype=float)
+    return x if cap is None else np.minimum(x, float(cap))
+
+
+def log_value(x: np.ndarray, cap: float | None = None, offset: float = 0.0) -> np.ndarray:
+    """``ln(min(x, cap) + offset)``; NaN where the argument is negative, -inf where it is 0.
+
+    With goalposts ``ln(min)`` and ``ln(max)`` this is UNDP's income index
+    ``(ln x - ln 100) / (ln 75,000 - ln 100)``.
+
+    References
+    ----------
+    UNDP (2020). *Human Development Report 2020, Technical notes*: technical note 1, "Calculating the
+        Human Development Index", the income index.
+    """
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.log(capped(x, cap) + offset)
+
+
 def baseline(inputs: Inputs, code: str, kind: str) -> np.ndarray:
     """Mean of the measure over the baseline's lags (yoy: 12; mom: 1; 3m: 1, 2, 3).
 
@@ -93,10 +125,13 @@ def indicator_value(method: Method, indicator, inputs: Inputs) -> np.ndarray:
     t, m = indicator.transform, indicator.measures
     kind = t["type"]
     if kind in ("value", "count"):
-        return np.asarray(inputs.measure(m["value"]), dtype=float)
+        return capped(inputs.measure(m["value"]), t.get("cap"))
     if kind == "rate":
         den = t.get("denominator", "population")
-        return rate(inputs.measure(m["value"]), inputs.attribute(den), float(t.get("per", 10000)))
+        return capped(rate(inputs.measure(m["value"]), inputs.attribute(den), float(t.get("per", 10000))),
+                      t.get("cap"))
+    if kind == "log":
+        return log_value(inputs.measure(m["value"]), t.get("cap"), float(t.get("offset", 0.0)))
     if kind == "reduction":
         return reduction(inputs.measure(m["value"]), baseline(inputs, m["value"], t.get("baseline", "yoy")),
                          float(t.get("floor", 1.0)))

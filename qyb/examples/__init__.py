@@ -1,1 +1,1 @@
-"""Worked examples: reference builds reproduced with qyb's engine (COINr ASEM)."""
+"""Worked examples: reference builds reproduced with qyb's engine (COINr ASEM, UNDP HDI)."""

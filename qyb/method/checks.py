@@ -5,11 +5,15 @@ Each failure is an :class:`qyb.errors.InputError` naming the spec file, the key
 """
 from __future__ import annotations
 
-from qyb.data.catalogue import MEASURE_CODES
+import functools
+import json
+
+from qyb.data.catalogue import load_catalogue, suggest
 from qyb.data.months import parse_month
 from qyb.errors import InputError, Problem
 from qyb.method.options import (
     AGGREGATIONS,
+    CAPPED_TRANSFORMS,
     DEDUCTION_KEYS,
     DEFAULTS_KEYS,
     GROUP_KEYS,
@@ -78,6 +82,8 @@ def _validate(s: dict, src: str) -> None:
     _check_keys(src, "index", s["index"], INDEX_KEYS)
     _check_keys(src, "defaults", s.get("defaults", {}), DEFAULTS_KEYS)
     _check_keys(src, "stars", s["stars"], STAR_KEYS)
+    if s.get("measures") is not None:  # measures the spec adds to the catalogue (or overrides): checked there
+        load_catalogue(None, s["measures"], src)
     s["effective_from"] = parse_month(str(s["effective_from"]), f"{src}: key 'effective_from'")
     if s.get("missing", "fail") not in MISSING_POLICIES:
         raise _fail(src, "missing", f"'{s['missing']}' is not one of {MISSING_POLICIES}", "Pick one.")
@@ -170,11 +176,18 @@ def _check_node(src: str, where: str, node: dict, codes: set[str]) -> None:
                     "Weights must be > 0; remove a node rather than give it weight 0.")
 
 
+@functools.lru_cache(maxsize=64)
+def _catalogue_codes(extra_json: str, src: str) -> tuple[str, ...]:
+    return load_catalogue(None, json.loads(extra_json) if extra_json else None, src).codes
+
+
 def _check_measure(src: str, key: str, measure, extra) -> None:
-    known = set(MEASURE_CODES) | set(extra or [])
+    known = _catalogue_codes(json.dumps(extra, sort_keys=True, ensure_ascii=False, default=str) if extra else "", src)
     if measure not in known:
-        raise _fail(src, key, f"unknown measure '{measure}'",
-                    "Use a measure code from the raw data contract (README), e.g. fraud_alerts.")
+        close = suggest(str(measure), known)
+        raise _fail(src, key, f"unknown measure '{measure}'" + (f" (did you mean {', '.join(close)}?)" if close else ""),
+                    "Use a measure code of the catalogue (README, raw data contract), e.g. fraud_alerts, or declare "
+                    "it in the spec's `measures:` list.")
 
 
 def _check_indicator(src: str, where: str, ind: dict, extra_measures) -> None:
@@ -194,7 +207,15 @@ def _check_indicator(src: str, where: str, ind: dict, extra_measures) -> None:
             raise _fail(src, f"{where}.measures.{role}", "missing", f"A {ttype} transform needs {role}.")
         _check_measure(src, f"{where}.measures.{role}", measures[role], extra_measures)
     t = ind["transform"]
-    _check_keys(src, f"{where}.transform", t, set(TRANSFORMS[ttype][1]) | {"type"})
+    _check_keys(src, f"{where}.transform", t, set(TRANSFORMS[ttype][1]) | {"type"}
+                | ({"cap"} if ttype in CAPPED_TRANSFORMS else set()))
+    for param in ("cap", "offset"):
+        value = t.get(param)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
+                                  or value != value or abs(value) == float("inf")):
+            raise _fail(src, f"{where}.transform.{param}", f"{value!r} is not a finite number", "Fix the value.")
+    if ttype == "log" and t.get("cap") is not None and t["cap"] + t.get("offset", 0.0) <= 0:
+        raise _fail(src, f"{where}.transform.cap", "ln(cap + offset) is not defined", "Give a cap above -offset.")
     if ttype == "reduction" and t.get("baseline", "yoy") not in BASELINES:
         raise _fail(src, f"{where}.transform.baseline", f"not one of {sorted(BASELINES)}", "Pick one.")
     for param, rule, ok in (("per", "a number > 0", lambda v: v > 0), ("floor", "a number > 0", lambda v: v > 0),

@@ -9,7 +9,11 @@ TRANSFORMS = {
     "rate": (("value",), {"per": 10000, "denominator": "population"}),
     "reduction": (("value",), {"baseline": "yoy", "floor": 1.0}),
     "attainment": (("handled", "total"), {"zero_total": 1.0}),
+    "log": (("value",), {"offset": 0.0}),  # ln(min(x, cap) + offset): UNDP's income index takes ln GNI
 }
+#: transforms that take an optional ``cap`` (``min(x, cap)`` before anything else, as UNDP caps expected years
+#: of schooling at 18 and GNI per capita at 75,000)
+CAPPED_TRANSFORMS = ("value", "count", "rate", "log")
 NORMALISATIONS = {
     "minmax": {"low": 0.0, "high": 100.0, "constant": None},
     "goalposts": {"worst": None, "best": None, "scale": 100.0},

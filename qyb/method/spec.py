@@ -117,6 +117,8 @@ class Method:
             for i in s["indicators"]
         ]
         self.deductions: list[dict] = list(s.get("deductions", []))
+        #: measures the spec adds to the catalogue or overrides (its ``measures:`` list), read with the data
+        self.measure_entries: list = list(s.get("measures") or [])
 
     # ------------------------------------------------------------ construction
     @classmethod

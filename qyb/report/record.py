@@ -9,8 +9,7 @@ from pathlib import Path
 
 from qyb.data.files import sha256_file
 from qyb.data.monthfile import month_files
-from qyb.data.panel import Panel
-from qyb.data.register import UNITS_FILE
+from qyb.data.panel import Panel, input_files
 from qyb.method import Method
 
 __all__ = ["VERSIONED_PACKAGES", "package_versions", "input_hashes", "run_record"]
@@ -31,10 +30,12 @@ def package_versions(names=VERSIONED_PACKAGES) -> dict[str, str]:
 
 
 def input_hashes(panel: Panel, method: Method) -> dict:
-    """sha256 of every input file of the data folder (unit register, month files) and of the method spec."""
+    """sha256 of every input file of the data folder (unit register, month files or the department files of a
+    month folder) and of the method spec."""
     data_dir = Path(panel.data_dir)
-    paths = [data_dir / UNITS_FILE] + [month_files(data_dir)[m] for m in sorted(month_files(data_dir))]
-    files = {p.name: sha256_file(p) for p in paths}
+    months = month_files(data_dir)
+    paths = input_files(data_dir, [months[m] for m in sorted(months)])
+    files = {p.relative_to(data_dir).as_posix(): sha256_file(p) for p in paths}
     spec = {"path": str(method.path) if method.path else None,
             "sha256": sha256_file(method.path) if method.path else None,
             "spec_hash": method.hash}
@@ -51,6 +52,8 @@ def run_record(month: str, method: Method, panel: Panel, parameters: dict, start
         "method_hash": method.hash,
         "parameters": parameters,
         "inputs": input_hashes(panel, method),
+        "measure_sources": panel.intake.measures_by_file(month),  # which file gave each measure of the month
+        "intake_notes": [str(n) for n in panel.intake.notes_of(month)],  # what was recognised or ignored
         "synthetic": panel.synthetic,
         "notebooks": notebooks,
         "versions": package_versions(),

@@ -9,6 +9,7 @@ import io
 
 import pandas as pd
 
+from qyb.data.files import zip_with_fixed_times as _fix_zip_times
 from qyb.report import ranking
 
 __all__ = ["STAR_FILLS", "ranking_csv_bytes", "ranking_xlsx_bytes"]
@@ -75,23 +76,3 @@ def ranking_xlsx_bytes(table: pd.DataFrame, title: str = "榜单", notes: list[s
     buf = io.BytesIO()
     book.save(buf)
     return _fix_zip_times(buf.getvalue(), stamp)
-
-
-def _fix_zip_times(data: bytes, stamp: _dt.datetime) -> bytes:
-    """Rewrite the zip members with a fixed timestamp and order (openpyxl stamps the clock time)."""
-    import zipfile
-
-    src = zipfile.ZipFile(io.BytesIO(data))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            fixed = zipfile.ZipInfo(info.filename, date_time=stamp.timetuple()[:6])
-            fixed.compress_type = zipfile.ZIP_DEFLATED
-            body = src.read(info.filename)
-            if info.filename == "docProps/core.xml":  # openpyxl writes the save time as 'modified'
-                import re
-
-                iso = stamp.strftime("%Y-%m-%dT%H:%M:%SZ")
-                body = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*(<)", rb"\g<1>" + iso.encode() + rb"\2", body)
-            dst.writestr(fixed, body)
-    return out.getvalue()

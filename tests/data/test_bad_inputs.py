@@ -97,8 +97,6 @@ CASES = [
     ("empty_file", lambda d, t: (d / "2023-03.csv").write_bytes(b""), [], ["2023-03.csv", "the file is empty"]),
     ("header_only_file", lambda d, t: (d / "2023-03.csv").write_text("月份,单位编码\n", encoding="utf-8"), [],
      ["2023-03.csv", "no data rows"]),
-    ("xlsx_merged_two_row_header", lambda d, t: merged_header_xlsx(d), [],
-     ["2023-03.xlsx", "merged cells in the header", "two-row header"]),
     ("two_files_same_month", lambda d, t: (d / "2023-03.xlsx").write_bytes(b"x"), [],
      ["two files for 2023-03"]),
     ("bad_month_argument", lambda d, t: None, ["--month", "2023-13"], ["'2023-13' is not a month", "YYYY-MM"]),
