@@ -131,14 +131,17 @@ def _long_cell(log: ProblemLog, name: str, length: int, limits: ReadLimits, **wh
 def _clean_row(number: int, raw, grid: Grid, log: ProblemLog, limits: ReadLimits) -> list[str]:
     cells = []
     for j, value in enumerate(raw):
-        text = "" if value is None else (value if isinstance(value, str) else _cell_text(value))
-        if text:
-            text, changed = clean_cell(text)
+        if value.__class__ is not str:
+            value = "" if value is None else _cell_text(value)
+        if value.isascii():  # most cells: digits and codes
+            text = value.strip()
+        else:
+            text, changed = clean_cell(value)
             if changed:
                 grid.invisible.append(cell_name(j, number))
-            if len(text) > limits.max_cell_chars:
-                _long_cell(log, grid.file, len(text), limits, row=number, **grid.where(number, j))
-                text = text[: limits.max_cell_chars]
+        if len(text) > limits.max_cell_chars:
+            _long_cell(log, grid.file, len(text), limits, row=number, **grid.where(number, j))
+            text = text[: limits.max_cell_chars]
         cells.append(text)
     return cells
 

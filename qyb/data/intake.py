@@ -14,7 +14,7 @@ __all__ = ["Note", "IntakeReport", "NOTE_LABELS"]
 #: a short Chinese label per kind of note, for one-line summaries
 NOTE_LABELS = {"sheet": "所读工作表", "other_sheet": "未读的工作表", "hidden_sheet": "隐藏工作表（未读）",
                "title_row": "标题行", "header_row": "表头行", "row_number_column": "序号列",
-               "notes_column": "备注列", "header_variant": "表头变体（计量单位、空格、换行）", "wrapped_header": "换行表头",
+               "notes_column": "备注列", "header_variant": "表头变体（计量单位、空格、换行）",
                "total_row": "合计行（已核对）", "note_row": "说明行", "formulas": "公式（按保存值）",
                "invisible_characters": "不可见字符", "excel_date": "Excel 日期序号", "blank_is_zero": "空白按 0",
                "renamed_unit": "更名单位", "merged_files": "部门文件合并", "ignored_file": "非数据文件",

@@ -124,7 +124,7 @@ def find_table(grid: Grid, labels: dict[str, str], log: ProblemLog, report: Inta
     cells = np.array([(r + [""] * width)[:width] for _, r in data], dtype=object).reshape(len(data), width)
     rows = [n for n, _ in data]
     position, headers, units = {}, {}, {}
-    recognised: list[tuple[str, str, str, str | None]] = []
+    recognised: list[tuple[str, str, str, str | None, bool]] = []
     notes_column: dict[int, str] = {}
     for j, text in enumerate(header):
         has_data = len(data) > 0 and any(cells[:, j])
@@ -138,9 +138,6 @@ def find_table(grid: Grid, labels: dict[str, str], log: ProblemLog, report: Inta
                         code="column_without_header", **where)
             continue
         key, unit = header_key(text, unit_words)
-        if "\n" in text or "\r" in text:
-            report.note(name, "wrapped_header", f"换行的表头“{shorten(text)}”按“{key}”读取",
-                        f"wrapped header '{shorten(text)}' read as '{key}'", **where)
         if key in _ROW_NUMBER_KEYS:
             report.note(name, "row_number_column", f"第 {column_letter(j)} 列“{text}”是序号，不作数据",
                         f"column {column_letter(j)} '{text}' is a row number column, ignored", **where)
@@ -174,16 +171,18 @@ def find_table(grid: Grid, labels: dict[str, str], log: ProblemLog, report: Inta
         if unit:
             units[code] = unit
         if text not in labels:  # recognised after normalising (a unit, spaces, a line break): say how it was read
-            recognised.append((where["cell"], text, code, unit))
+            recognised.append((where["cell"], text, code, unit, "\n" in text or "\r" in text))
         position[code] = j
         headers[code] = text
     if recognised:
         with_unit = sum(1 for r in recognised if r[3])
-        shown = "、".join(f"{c}“{shorten(t, 16)}”→{code}" for c, t, code, _ in recognised[:4])
-        report.note(name, "header_variant", f"{len(recognised)} 个表头按规范名称识别（其中 {with_unit} 个带计量单位）：{shown}"
-                    + ("等" if len(recognised) > 4 else ""),
-                    f"{len(recognised)} headers matched after normalising ({with_unit} with a unit of measure), e.g. "
-                    + ", ".join(f"{c} '{shorten(t, 16)}' -> {code}" for c, t, code, _ in recognised[:2]),
+        wrapped = sum(1 for r in recognised if r[4])
+        shown = "、".join(f"{c}“{shorten(t, 16)}”→{code}" for c, t, code, _, _ in recognised[:4])
+        report.note(name, "header_variant", f"{len(recognised)} 个表头按规范名称识别（其中 {with_unit} 个带计量单位，"
+                    f"{wrapped} 个换行的表头）：{shown}" + ("等" if len(recognised) > 4 else ""),
+                    f"{len(recognised)} headers matched after normalising ({with_unit} with a unit of measure, "
+                    f"{wrapped} wrapped), e.g. " + ", ".join(f"{c} '{shorten(t, 16)}' -> {code}"
+                                                             for c, t, code, _, _ in recognised[:2]),
                     sheet=grid.sheet, row=header_row)
     codes = list(position)
     frame = pd.DataFrame(cells[:, [position[c] for c in codes]], columns=codes, index=pd.Index(rows), dtype=object)

@@ -325,10 +325,11 @@ def _resolve_units(table: Table, units: pd.DataFrame, current: pd.DataFrame, mon
                         f"row {rows[i]}: {how[i].split(' / ')[1]} read as {uid} {units.at[uid, 'unit_name']}",
                         sheet=table.sheet, row=int(rows[i]))
     both = (by_id != "") & (by_name != "") & (ids != "")
-    for i in np.flatnonzero(both):
+    name_of = dict(zip(units.index, units["unit_name"]))
+    for i in np.flatnonzero(both & (by_name != np.array([name_of.get(u, "") for u in ids], dtype=object))):
         uid, nm = ids[i], by_name[i]
-        expected = units.at[uid, "unit_name"]
-        if nm != expected and old_names.get(nm) != uid:
+        expected = name_of[uid]
+        if old_names.get(nm) != uid:
             log.add(name, f"unit_id {uid} is {expected} in {UNITS_FILE}, but the row says '{shorten(nm)}'",
                     "Check which unit the row belongs to and fix the id or name.", int(rows[i]), "unit_name",
                     zh=f"单位编码 {uid} 在 {UNITS_FILE} 中是{expected}，但该行写的是“{shorten(nm)}”",
@@ -531,11 +532,14 @@ def read_month(path: Path, month: str, units: pd.DataFrame, log: ProblemLog, all
     if len(log) > mark or any(p is None for p in parts):
         return None
     current = in_force(units, month)
-    merged = pd.DataFrame(np.nan, index=units.index, columns=list(catalogue.codes))
+    codes = list(catalogue.codes)
+    block = np.full((len(units), len(codes)), np.nan)
     for part in parts:
         cols = [c for c in part.values.columns if given.get(c) == part.file]
-        merged.loc[part.values.index, cols] = part.values[cols].to_numpy()
-    merged.loc[~current] = np.nan
+        rows = units.index.get_indexer(part.values.index)
+        block[np.ix_(rows, [codes.index(c) for c in cols])] = part.values[cols].to_numpy(dtype=float)
+    block[~current] = np.nan
+    merged = pd.DataFrame(block, index=units.index, columns=codes)
     for m in catalogue:  # a pair split across two department files is checked once merged
         if m.kind == "handled" and m.code in given and m.total in given and given[m.code] != given[m.total]:
             total = catalogue[m.total]

@@ -23,10 +23,19 @@ def parse(frame: pd.DataFrame, columns) -> tuple[np.ndarray, np.ndarray]:
     """``(values, text)`` of ``frame[columns]``: floats (NaN where blank or not a number) and the cells' text."""
     columns = list(columns)
     text = frame[columns].to_numpy(dtype=object).astype(str) if len(frame) else np.empty((0, len(columns)), str)
-    cells = pd.Series(text.ravel(), dtype=object)
+    flat = text.ravel()
+    if set("".join(flat)) <= _PLAIN:  # digits, signs, points and exponents only: numpy parses them at once
+        try:
+            return np.where(flat == "", "nan", flat).astype(float).reshape(text.shape), text
+        except ValueError:
+            pass  # '1-2', '1e', '..': the careful path below says which cells are not numbers
+    cells = pd.Series(flat, dtype=object)
     thousands = cells.str.fullmatch(r"-?\d{1,3}(,\d{3})+(\.\d+)?")
     flat = pd.to_numeric(cells.where(~thousands, cells.str.replace(",", "", regex=False)), errors="coerce")
     return flat.to_numpy(dtype=float).reshape(text.shape), text
+
+
+_PLAIN = set("0123456789.+-eE")
 
 
 def whole(values: np.ndarray) -> np.ndarray:

@@ -10,6 +10,7 @@ wrapped headers and units in headers.
 """
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -33,6 +34,16 @@ def clean_cell(text: str) -> tuple[str, bool]:
     return stripped.strip(), stripped != clean
 
 
+@functools.lru_cache(maxsize=8192)
+def _header_key(text: str, unit_words: tuple[str, ...]) -> tuple[str, str | None]:
+    key = _SPACE.sub("", clean_cell(text)[0]).lower()
+    for pattern in (_UNIT_SUFFIX, _UNIT_SLASH):
+        m = pattern.match(key)
+        if m and m.group("unit") in unit_words:
+            return m.group("key"), m.group("unit")
+    return key, None
+
+
 def header_key(text: str, unit_words=()) -> tuple[str, str | None]:
     """``(key, unit)``: the header without spaces and line breaks, lower-cased, and the unit of measure in
     trailing brackets when it is one of ``unit_words`` (the catalogue's; none split off by default).
@@ -40,12 +51,7 @@ def header_key(text: str, unit_words=()) -> tuple[str, str | None]:
     ``村(社区)名称`` keeps its brackets (社区 is not a unit of measure); ``刑事治安警情（宗）`` ->
     ``('刑事治安警情', '宗')``; ``火灾(单位:起)`` -> ``('火灾', '起')``; ``反诈预警/条`` -> ``('反诈预警', '条')``.
     """
-    key = _SPACE.sub("", clean_cell(text)[0]).lower()
-    for pattern in (_UNIT_SUFFIX, _UNIT_SLASH):
-        m = pattern.match(key)
-        if m and m.group("unit") in unit_words:
-            return m.group("key"), m.group("unit")
-    return key, None
+    return _header_key(text, tuple(unit_words))
 
 
 def column_letter(j: int) -> str:

@@ -47,21 +47,6 @@ def write_method(tmp_path, change):
     return path
 
 
-def merged_header_xlsx(data):
-    import openpyxl
-
-    src = pd.read_csv(data / "2023-03.csv", dtype=str, encoding="utf-8-sig")
-    (data / "2023-03.csv").unlink()
-    book = openpyxl.Workbook()
-    sheet = book.active
-    sheet.append(["基本信息", None, None] + ["治安"] * (len(src.columns) - 3))
-    sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=3)
-    sheet.append(list(src.columns))
-    for row in src.itertuples(index=False):
-        sheet.append(list(row))
-    book.save(data / "2023-03.xlsx")
-
-
 # (case id, how to break the data, extra CLI args, fragments the message must contain)
 CASES = [
     ("missing_file", lambda d, t: (d / "2022-03.csv").unlink(), [], ["no data file for 2022-03"]),
@@ -154,9 +139,9 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("case,breaker,extra,fragments", CASES, ids=[c[0] for c in CASES])
-def test_bad_input_exits_2_with_clear_message_and_writes_nothing(tmp_path, capsys, data, case, breaker,
-                                                                 extra, fragments):
+def check_bad_input(tmp_path, capsys, data, breaker, extra, fragments, writes_out=True) -> str:
+    """Break the data, run `qyb score` (with ``extra`` arguments): exit 2, every fragment in the message,
+    no traceback, nothing written. Returns stderr."""
     breaker(data, tmp_path)
     out = tmp_path / "out" / "scorecard.csv"
     args = {"--month": "2023-03", "--data": str(data), "--out": str(out)}
@@ -169,8 +154,15 @@ def test_bad_input_exits_2_with_clear_message_and_writes_nothing(tmp_path, capsy
     assert "Traceback" not in stderr
     for fragment in fragments:
         assert fragment in stderr, f"{fragment!r} not in {stderr!r}"
-    if case != "out_is_a_folder":
+    if writes_out:
         assert not out.exists() and not out.parent.exists()
+    return stderr
+
+
+@pytest.mark.parametrize("case,breaker,extra,fragments", CASES, ids=[c[0] for c in CASES])
+def test_bad_input_exits_2_with_clear_message_and_writes_nothing(tmp_path, capsys, data, case, breaker,
+                                                                 extra, fragments):
+    check_bad_input(tmp_path, capsys, data, breaker, extra, fragments, writes_out=case != "out_is_a_folder")
 
 
 def test_validate_reports_every_problem_not_just_the_first(tmp_path, capsys, data):
