@@ -156,12 +156,15 @@ def find_table(grid: Grid, labels: dict[str, str], log: ProblemLog, report: Inta
                 code = text
             else:
                 close = suggest(text, list(labels))
-                hint_zh = (f"是否为“{'”或“'.join(close)}”？" if close else "") + "请使用目录中的指标名称或代码，或删除该列。"
+                new = what == "measure"
+                hint_zh = (f"是否为“{'”或“'.join(close)}”？" if close else "") + "请使用目录中的指标名称或代码" + (
+                    "，新指标请在数据文件夹的 catalogue.yaml 中声明" if new else "") + "，或删除该列。"
                 log.add(name, f"unknown column '{text}'",
                         (f"Did you mean {' or '.join(repr(c) for c in close)}? " if close else "")
-                        + f"Use a {what} code or its Chinese name (see README, raw data contract), or delete the "
-                        "column.", row=header_row, column=text, zh=f"未知的列“{text}”", hint_zh=hint_zh,
-                        code="unknown_column", **where)
+                        + f"Use a {what} code or its Chinese name (see README, raw data contract)"
+                        + (", declare a new measure in the data folder's catalogue.yaml" if new else "")
+                        + ", or delete the column.", row=header_row, column=text, zh=f"未知的列“{text}”",
+                        hint_zh=hint_zh, code="unknown_column", **where)
                 continue
         if code in position:
             log.add(name, f"columns '{headers[code]}' and '{text}' both mean {code}", "Keep one of them.",

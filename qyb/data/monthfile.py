@@ -321,7 +321,7 @@ def _resolve_units(table: Table, units: pd.DataFrame, current: pd.DataFrame, mon
                     hint_zh=f"请删除该行，或更正 {UNITS_FILE} 的启用/停用月份。", code="unit_not_in_force",
                     **table.where(int(rows[i]), column))
         if how[i]:
-            report.note(name, "renamed_unit", f"第{rows[i]}行按{how[i].split(' / ')[0]}读作 {uid} {units.at[uid, 'unit_name']}",
+            report.note(name, "renamed_unit", f"第{rows[i]}行按{how[i].split(' / ')[0]} 读作 {uid} {units.at[uid, 'unit_name']}",
                         f"row {rows[i]}: {how[i].split(' / ')[1]} read as {uid} {units.at[uid, 'unit_name']}",
                         sheet=table.sheet, row=int(rows[i]))
     both = (by_id != "") & (by_name != "") & (ids != "")

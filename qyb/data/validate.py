@@ -11,8 +11,8 @@ its ``effective_from`` on).
 
 This module sees a method only through a ``method_for(month)`` callable that
 returns an object with ``name``, ``missing``, ``effective_from``,
-``measure_entries``, ``months_read(month)`` and ``measures_used()`` (a
-:class:`qyb.method.Method`), or raises InputError when no method is in force.
+``measure_entries``, ``months_read(month)`` and ``measures_by_month(month)``
+(a :class:`qyb.method.Method`), or raises InputError when no method is in force.
 """
 from __future__ import annotations
 
@@ -152,10 +152,12 @@ def _catalogue(folder: Path, meth):
 
 def _check_needs(month: str, meth, months_read: list[str], files: dict, read: dict, units, folder: Path,
                  log: ProblemLog) -> str:
-    """Every month ``meth`` reads to score ``month`` is present, and complete for the units in force."""
+    """Every month ``meth`` reads to score ``month`` is present, and complete for the units in force: each
+    measure read in it has a figure for every unit in force in ``month`` (under a ``missing: fail`` method)."""
     name = getattr(meth, "name", "method")
-    used = sorted(meth.measures_used())
+    by_month = meth.measures_by_month(month)
     live = in_force(units, month)
+    live_ids = units.index[live]
     gaps = []
     for mo in months_read:
         what = "the month scored" if mo == month else f"a baseline of {month}"
@@ -171,21 +173,25 @@ def _check_needs(month: str, meth, months_read: list[str], files: dict, read: di
         frame = read.get(mo)
         if frame is None or meth.missing != "fail":
             continue
-        cols = [c for c in used if c in frame.columns]
-        missing_cols = [c for c in used if c not in frame.columns]
-        block = frame.loc[live, cols].to_numpy(dtype=float) if cols else np.zeros((int(live.sum()), 0))
-        for i, j in np.argwhere(np.isnan(block))[:20]:
-            uid = units.index[live][i]
-            not_in_force = not in_force(units, mo)[units.index.get_loc(uid)]
-            why = f"the unit is not in force in {mo}" if not_in_force else f"{cols[j]} is not collected in {mo}"
-            log.add(display_path(files[mo]), f"{cols[j]} of unit {uid} is missing in {mo}, {what} under {name}: "
-                    f"{why}", "Score under a method with missing: impute_mean, or add the figure.", column=cols[j],
-                    zh=f"{mo} 缺少单位 {uid} 的 {cols[j]}（{zh_what}，方法 {name}）", hint_zh="请补齐数据，或改用 missing: "
-                    "impute_mean 的方法。", code="incomplete_baseline")
-        for c in missing_cols:
-            log.add(display_path(files[mo]), f"the method {name} reads {c}, which the data do not hold",
-                    "Declare the measure in catalogue.yaml of the data folder or in the spec's measures: list.",
-                    column=c, zh=f"方法 {name} 需要指标 {c}，数据中没有",
-                    hint_zh="请在 catalogue.yaml 或方法的 measures: 中声明该指标。", code="unknown_measure")
+        then = in_force(units, mo)[live]
+        for c in sorted(by_month.get(mo, ())):
+            if c not in frame.columns:
+                log.add(display_path(files[mo]), f"the method {name} reads {c}, which the data do not hold",
+                        "Declare the measure in catalogue.yaml of the data folder or in the spec's measures: list.",
+                        column=c, zh=f"方法 {name} 需要指标 {c}，数据中没有",
+                        hint_zh="请在 catalogue.yaml 或方法的 measures: 中声明该指标。", code="unknown_measure")
+                continue
+            blank = np.isnan(frame.loc[live, c].to_numpy(dtype=float))
+            for reason, zh_reason, mask in ((f"the units are not in force in {mo}", f"这些单位 {mo} 不在册", ~then),
+                                            (f"{c} is not collected in {mo}", f"{mo} 未采集该指标", then)):
+                ids = list(live_ids[blank & mask])
+                if not ids:
+                    continue
+                shown = ", ".join(ids[:5]) + (f" and {len(ids) - 5} more" if len(ids) > 5 else "")
+                log.add(display_path(files[mo]), f"{c} is missing in {mo} for {len(ids)} unit(s) in force in {month} "
+                        f"({shown}), {what} under {name}: {reason}",
+                        "Score under a method with missing: impute_mean, or add the figures.", column=c,
+                        zh=f"{mo} 缺少 {len(ids)} 个单位的 {c}（{zh_what}，方法 {name}）：{zh_reason}",
+                        hint_zh="请补齐数据，或改用 missing: impute_mean 的方法。", code="incomplete_baseline")
     state = "缺 " + "、".join(gaps) if gaps else "齐全 (present)"
     return f"{month} ({name}): 读取 (reads) {', '.join(months_read)} — {state}"

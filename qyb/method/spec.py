@@ -229,6 +229,17 @@ class Method:
         lags = sorted({k for i in self.indicators for k in i.lags}, reverse=True)
         return [add_months(month, -k) for k in lags]
 
+    def measures_by_month(self, month: str) -> dict[str, set[str]]:
+        """Which measures scoring ``month`` reads in each month it reads (baselines read only the measures
+        whose indicators look back; deductions read the month itself)."""
+        out: dict[str, set[str]] = {}
+        for ind in self.indicators:
+            for k in ind.lags:
+                out.setdefault(add_months(month, -k), set()).update(ind.measures.values())
+        if self.deductions:
+            out.setdefault(month, set()).update(d["measure"] for d in self.deductions)
+        return {m: out[m] for m in sorted(out)}
+
     def names(self) -> dict[str, str]:
         """code -> Chinese name for every node of the tree."""
         out = {self.root.code: self.root.name}

@@ -235,6 +235,15 @@ CASES = [
     ("method_measures_bad_entry", lambda d, t: None,
      ["--method", spec_with(lambda s: s.update(measures=[{"code": "drugs", "kind": "events"}]))],
      ["bad_method.yaml", "key 'measures[0].kind': 'events' is not one of"]),
+    ("method_cap_on_attainment", lambda d, t: None,
+     ["--method", spec_with(lambda s: s["indicators"][4].update(transform={"type": "attainment", "cap": 1}))],
+     ["indicators[4].transform.cap", "unknown key"]),
+    ("method_cap_not_finite", lambda d, t: None,
+     ["--method", spec_with(lambda s: s["indicators"][0]["transform"].update(cap=float("inf")))],
+     ["indicators[0].transform.cap", "inf is not a finite number"]),
+    ("method_log_of_a_non_positive_cap", lambda d, t: None,
+     ["--method", spec_with(lambda s: s["indicators"][9].update(transform={"type": "log", "cap": 0}))],
+     ["indicators[9].transform.cap", "ln(cap + offset) is not defined"]),
     ("method_unknown_measure_did_you_mean", lambda d, t: None,
      ["--method", spec_with(lambda s: s["indicators"][0]["measures"].update(value="crime_alert"))],
      ["unknown measure 'crime_alert' (did you mean crime_alerts"]),
@@ -308,8 +317,9 @@ def test_validate_catches_a_baseline_incomplete_for_a_unit_in_force(capsys, data
         edit_month(data, month, lambda f: f[f["单位编码"] != "DS14"])
     code, out, err = run_cli(capsys, "validate", data, "--month", "2023-03")
     assert code == 2, err
-    assert "crime_alerts of unit DS14 is missing in 2022-03, a baseline of 2023-03 under v2: the unit is not in " \
-           "force in 2022-03" in err
+    assert "crime_alerts is missing in 2022-03 for 1 unit(s) in force in 2023-03 (DS14), a baseline of 2023-03 " \
+           "under v2: the units are not in force in 2022-03" in err
+    assert "fraud_alerts is missing in 2022-12" not in err  # the 3-month baseline reads traffic accidents only
     code, _, err = run_cli(capsys, "score", "--month", "2023-03", "--data", data, "--out", data / "x.csv")
     assert code == 2 and "DS14" in err
 
