@@ -168,6 +168,24 @@ class Panel:
         """``{measure: file}`` of ``month``: which file (relative to the data folder) gave each measure."""
         return dict(self.intake.sources.get(month, {}))
 
+    def sources_table(self, month: str) -> pd.DataFrame:
+        """数据来源 of ``month``: one row per measure read -- code, Chinese name, unit, reporting department and
+        the file it came from (relative to the data folder)."""
+        cat = self.catalogue or load_catalogue(None)
+        rows = [{"指标代码": code, "指标名称": cat[code].name if code in cat else code,
+                 "计量单位": cat[code].unit if code in cat else "",
+                 "报送部门": cat.department_name(cat[code].department) if code in cat else "", "来源文件": file}
+                for code, file in self.sources(month).items()]
+        return pd.DataFrame(rows, columns=["指标代码", "指标名称", "计量单位", "报送部门", "来源文件"])
+
+    def intake_markdown(self, month: str) -> str:
+        """What was recognised or ignored in the files of ``month``, as a Chinese list for the report."""
+        notes = self.intake.notes_of(month)
+        if not notes:
+            return "本月数据文件格式规范，读取时无需识别或略过任何内容。"
+        return "\n".join(f"- {Path(n.file).name}" + (f"（工作表“{n.sheet}”）" if n.sheet else "") + f"：{n.zh}"
+                         for n in notes)
+
     def __repr__(self) -> str:
         span = f"{self.months[0]}..{self.months[-1]}" if self.months else "no months"
         return (f"Panel({len(self.units)} units x {len(self.months)} months ({span}) x {len(self.measures)} "

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from qyb.data.months import month_range
 from tests.data.quirks import clean_frame, office_rows, set_cached_values, write_xlsx
 from tests.data.test_bad_inputs import check_bad_input, edit_month, edit_units, set_cell, write_method
 from tests.helpers import copy_sample, run_cli
 
-MONTHS = month_range("2022-01", "2023-03")
+MONTHS = ["2022-03", "2022-12", "2023-01", "2023-02", "2023-03"]  # what v2 reads to score 2023-03
 
 
 @pytest.fixture
@@ -313,7 +312,7 @@ def test_validate_catches_a_missing_baseline_month(capsys, data):
 
 def test_validate_catches_a_baseline_incomplete_for_a_unit_in_force(capsys, data):
     edit_units(data, lambda f: f.assign(valid_from=[""] * 28 + ["2023-01"]))
-    for month in month_range("2022-01", "2022-12"):  # DS14 starts in 2023-01: no rows before
+    for month in ("2022-03", "2022-12"):  # DS14 starts in 2023-01: no rows before
         edit_month(data, month, lambda f: f[f["单位编码"] != "DS14"])
     code, out, err = run_cli(capsys, "validate", data, "--month", "2023-03")
     assert code == 2, err

@@ -101,6 +101,21 @@ def test_smoke_run_publishes_everything(smoke):
         assert f'href="{spec.name}.html"' in index
 
 
+def test_ranking_page_says_where_each_measure_came_from(smoke):
+    """01_ranking ends with 数据来源: each measure's file, and run.json keeps the same provenance."""
+    import pandas as pd
+
+    sources = pd.read_csv(smoke.folder / "tables" / "data_sources.csv", encoding="utf-8-sig")
+    assert list(sources.columns) == ["指标代码", "指标名称", "计量单位", "报送部门", "来源文件"]
+    assert len(sources) == 20 and set(sources["来源文件"]) == {f"{MONTH}.csv"}
+    assert sources.set_index("指标代码").loc["fires", "计量单位"] == "起"
+    page = (smoke.folder / "01_ranking.html").read_text(encoding="utf-8")
+    assert "数据来源" in page and "读取时无需识别或略过任何内容" in page
+    record = json.loads((smoke.folder / "run.json").read_text(encoding="utf-8"))
+    assert record["measure_sources"] == {f"{MONTH}.csv": list(sources["指标代码"])}
+    assert record["intake_notes"] == []
+
+
 def test_html_has_no_code(smoke):
     for spec in REGISTRY:
         page = (smoke.folder / f"{spec.name}.html").read_text(encoding="utf-8")
@@ -236,3 +251,4 @@ def test_single_unit_profile_draws_its_charts(small_data, tmp_path):
 
     summary = pd.read_csv(tmp_path / "tables" / "unit_profiles.csv", encoding="utf-8-sig")
     assert len(summary) == 1
+
