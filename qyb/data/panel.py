@@ -8,7 +8,7 @@ re-pivots a long table.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 
@@ -177,6 +177,14 @@ class Panel:
                  "报送部门": cat.department_name(cat[code].department) if code in cat else "", "来源文件": file}
                 for code, file in self.sources(month).items()]
         return pd.DataFrame(rows, columns=["指标代码", "指标名称", "计量单位", "报送部门", "来源文件"])
+
+    def intake_record(self, month: str) -> list[str]:
+        """The notes on the files of ``month``, each naming its file relative to the data folder (run.json)."""
+        import os
+
+        base = os.path.abspath(self.data_dir)
+        return [str(replace(n, file=Path(os.path.relpath(os.path.abspath(n.file), base)).as_posix()))
+                for n in self.intake.notes_of(month)]
 
     def intake_markdown(self, month: str) -> str:
         """What was recognised or ignored in the files of ``month``, as a Chinese list for the report."""

@@ -53,7 +53,7 @@ def run_record(month: str, method: Method, panel: Panel, parameters: dict, start
         "parameters": parameters,
         "inputs": input_hashes(panel, method),
         "measure_sources": panel.intake.measures_by_file(month),  # which file gave each measure of the month
-        "intake_notes": [str(n) for n in panel.intake.notes_of(month)],  # what was recognised or ignored
+        "intake_notes": panel.intake_record(month),  # what was recognised or ignored in them
         "synthetic": panel.synthetic,
         "notebooks": notebooks,
         "versions": package_versions(),
