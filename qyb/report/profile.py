@@ -81,7 +81,10 @@ def raw_figures(indicator, unit_id: str, month: str, panel: Panel) -> str:
     def fmt(v) -> str:
         return "—" if v is None else f"{v:,.0f}"
 
-    def name(code: str) -> str:
+    def name(code: str) -> str:  # the panel's catalogue knows measures a data folder or spec added
+        cat = getattr(panel, "catalogue", None)
+        if cat is not None and code in cat:
+            return cat[code].name
         return MEASURE_BY_CODE[code].name if code in MEASURE_BY_CODE else code
 
     t, m = indicator.transform, indicator.measures

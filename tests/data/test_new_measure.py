@@ -63,6 +63,8 @@ def check_scored_and_listed(capsys, data, method, tmp_path):
     assert (card.drop(index="XL03")["cat_drugs"] == 100.0).all()
     ranking = ed.ranking()
     assert "禁毒" in ranking.columns
+    profile = ed.profile("XL03")  # its 体检表 names the new measure in Chinese
+    assert "吸毒人员已管控 1 / 吸毒人员 4" in set(profile.weakest["原始数据"])
     assert ranking.set_index("单位编码").loc["XL03", "禁毒"] == 0.0
     out = tmp_path / "card.csv"
     assert run_cli(capsys, "score", "--month", "2024-01", "--method", method, "--data", data, "--out", out)[0] == 0
