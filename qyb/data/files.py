@@ -75,10 +75,10 @@ class Grid:
             out["cell"] = cell_name(column, row)
         return out
 
-    def merged_at(self, row: int) -> list[str]:
-        """The merged ranges that cover ``row``, as the spreadsheet names them (A1:W1)."""
+    def merged_at(self, row: int, column: int | None = None) -> list[str]:
+        """The merged ranges that cover ``row`` (and the 0-based ``column``), as the spreadsheet names them."""
         return [f"{cell_name(c1 - 1, r1)}:{cell_name(c2 - 1, r2)}" for r1, c1, r2, c2 in self.merged
-                if r1 <= row <= r2]
+                if r1 <= row <= r2 and (column is None or c1 - 1 <= column <= c2 - 1)]
 
 
 def _problem(log: ProblemLog, name: str, rule: str, hint: str, zh: str, hint_zh: str, code: str, **where) -> None:

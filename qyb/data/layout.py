@@ -114,6 +114,15 @@ def find_table(grid: Grid, labels: dict[str, str], log: ProblemLog, report: Inta
                     sheet=grid.sheet, row=header_row)
     data = grid.rows[h + 1:]
     width = len(header)
+    if data and _second_header_row(grid, header_row, data[0][1], table, id_codes, header, unit_words):
+        n, cells2 = data[0]
+        log.add(name, f"row {n} is a second header row under merged header cells "
+                f"({', '.join(c for c in cells2 if c)}): a two-row header is not accepted",
+                "Write one header per column in one row (e.g. 反诈预警 and 反诈预警已处置), then unmerge the cells.",
+                row=n, sheet=grid.sheet,
+                zh=f"第{n}行是合并表头下的第二行表头（{'、'.join(c for c in cells2 if c)}），不接受两行表头",
+                hint_zh="请在同一行为每一列写一个表头（如“反诈预警”“反诈预警已处置”），并取消合并。", code="two_row_header")
+        data = data[1:]
     for n, r in data:
         if len(r) > width and any(r[width:]):
             extra = next(j for j in range(width, len(r)) if r[j])
@@ -131,7 +140,7 @@ def find_table(grid: Grid, labels: dict[str, str], log: ProblemLog, report: Inta
         where = {"sheet": grid.sheet, "cell": cell_name(j, header_row)}
         if not text:
             if has_data:
-                merged = grid.merged_at(header_row)
+                merged = grid.merged_at(header_row, j)
                 log.add(name, f"column {column_letter(j)} has data but no header", "Give the column its name in the "
                         f"header row{' (unmerge ' + ', '.join(merged) + ')' if merged else ''}.", row=header_row,
                         zh=f"第 {column_letter(j)} 列有数据但没有表头", hint_zh="请在表头行填写该列名称。",
@@ -198,6 +207,20 @@ def find_table(grid: Grid, labels: dict[str, str], log: ProblemLog, report: Inta
                 sheet=grid.sheet, zh="只有表头，没有数据行", hint_zh="请每个村(社区)填一行。", code="no_data_rows")
         return None
     return Table(grid, header_row, frame, position, headers, units, total_rows, subtotal, notes_column, title_months)
+
+
+def _second_header_row(grid: Grid, header_row: int, cells: list[str], table: dict[str, str], id_codes: set[str],
+                       header: list[str], unit_words) -> bool:
+    """The row under the header continues it: the header has cells merged across columns, and the row has
+    only text (no figure, no unit) under them."""
+    spans = [m for m in grid.merged if m[0] <= header_row <= m[2] and m[3] > m[1]]
+    if not spans:
+        return False
+    ids = [j for j, h in enumerate(header) if table.get(header_key(h, unit_words)[0]) in id_codes]
+    if any(j < len(cells) and cells[j] for j in ids):
+        return False
+    filled = [c for c in cells if c]
+    return bool(filled) and not any(c.replace(".", "", 1).replace(",", "").lstrip("-").isdigit() for c in filled)
 
 
 def _label_rows(frame: pd.DataFrame, cells: np.ndarray, rows: list[int], position: dict[str, int]):

@@ -68,6 +68,20 @@ def formulas_without_values(d, t):
     (d / "2023-03.csv").unlink()
 
 
+def two_row_header(d, t):
+    """反诈预警 merged over two columns whose own headers (总数, 已处置) are in the row below."""
+    frame = clean_frame(d)
+    rows, _ = office_rows(frame, title=None, total=False, note_rows=False, notes_column=False, units=False)
+    header = rows[0]
+    j = header.index("反诈预警")
+    header[j], header[j + 1] = "反诈预警", None
+    sub = [None] * len(header)
+    sub[j], sub[j + 1] = "总数", "已处置"
+    write_xlsx(d / "2023-03.xlsx", [{"name": "2023-03", "rows": [header, sub, *rows[1:]],
+                                     "merge": [f"{chr(65 + j)}1:{chr(66 + j)}1"]}])
+    (d / "2023-03.csv").unlink()
+
+
 def departments(split, mutate=None):
     """2023-03 as a folder of department CSV files: ``split`` maps file name -> measure names."""
     def breaker(d, t):
@@ -161,6 +175,9 @@ CASES = [
     ("formulas_not_recalculated", formulas_without_values, [],
      ["2023-03.xlsx", "工作表“2023-03”", "the workbook was not recalculated: 58 formula cells have no saved value",
       "Open it in Excel or WPS, save it", "工作簿未重新计算"]),
+    ("xlsx_two_row_header", two_row_header, [],
+     ["2023-03.xlsx", "第2行", "row 2 is a second header row under merged header cells (总数, 已处置): a two-row "
+      "header is not accepted", "column H has data but no header", "unmerge G1:H1"]),
     ("two_files_folder_and_csv", lambda d, t: (d / "2023-03").mkdir(), [], ["two files for 2023-03"]),
     ("empty_month_folder", lambda d, t: ((d / "2023-03").mkdir(), (d / "2023-03.csv").unlink()), [],
      ["the folder 2023-03/ holds no CSV or XLSX file"]),
