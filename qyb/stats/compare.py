@@ -3,9 +3,12 @@
 Is a fall in fraud alerts real?  For each unit, a count now (x1, exposure E1) is
 compared with a count before (x0, exposure E0):
 
-* rate ratio r = (x1/E1) / (x0/E0) with the exact conditional interval;
-* p-values by the conditional exact binomial test and by the E-test;
-* Benjamini-Hochberg q-values across units;
+* rate ratio r = (x1/E1) / (x0/E0) with the mid-p interval of the Poisson-gamma model
+  (:mod:`qyb.stats.ratio`; the month-to-month noise beyond Poisson, alpha, estimated from the
+  panel by :func:`qyb.stats.nb_dispersion`), and the exact Poisson interval beside it;
+* p-values: the model's mid-p (the verdict's), and the Poisson conditional exact binomial test
+  and E-test (named columns, for reference);
+* Benjamini-Hochberg q-values across the rows of one family;
 * a verdict in Chinese (显著下降 / 下降但不显著 / 基本持平 / 上升但不显著 / 显著上升).
 
 Exposures are population figures (person-months).  Baselines ("before") are built from
@@ -20,6 +23,7 @@ from scipy import stats as _st
 
 from ._util import as_float_array, index_of, normalise_level
 from .intervals import clopper_pearson_ci
+from .ratio import RATIO_METHOD_BB, RATIO_METHOD_POISSON_MIDP, rate_ratio_midp
 
 __all__ = [
     "RR_METHOD",
@@ -34,7 +38,8 @@ __all__ = [
     "compare_baseline",
 ]
 
-RR_METHOD = "exact conditional (Clopper-Pearson)"
+#: the exact Poisson interval kept beside the verdict's (column ``method_poisson``)
+RR_METHOD = "exact conditional (Clopper-Pearson), Poisson"
 #: verdict labels, from a clear fall to a clear rise
 VERDICTS = ("显著下降", "下降但不显著", "基本持平", "上升但不显著", "显著上升")
 #: rate ratios inside this closed band count as 基本持平 when not significant
@@ -110,14 +115,31 @@ def binom_test_pvalue(k, n, p):
     return np.minimum(out, 1.0)
 
 
+def _etest_stat(x1, n1, x2, n2):
+    """Krishnamoorthy-Thomson's T = (x1/n1 - x2/n2) / sqrt(x1/n1^2 + x2/n2^2), 0 at x1 = x2 = 0.
+
+    One expression for the observed cell and the grid, so equal cells give equal floats."""
+    l1, l2 = x1 / n1, x2 / n2
+    v = l1 / n1 + l2 / n2
+    d = l1 - l2
+    return np.divide(d, np.sqrt(v), out=np.zeros(np.broadcast(d, v).shape), where=v > 0)
+
+
 def etest_pvalue(k1, n1, k2, n2, max_cells: int = 4_000_000):
     """Two-sided E-test p-value for equal Poisson rates, element-wise.
 
     p = sum_{x1, x2} Pois(x1; n1 l) Pois(x2; n2 l) I(|T(x1, x2)| >= |T(k1, k2)|),
-    l = (k1 + k2) / (n1 + n2), T = (x1/n1 - x2/n2) / sqrt(x1/n1^2 + x2/n2^2).
-    Source: Krishnamoorthy & Thomson (2004) J Stat Plan Inference 119:23, eq. (3.5);
-    the summation bounds (Poisson quantiles 1e-10 and 1 - 1e-16) and the rest are those of
-    ``scipy.stats.poisson_means_test`` (diff = 0), which the tests match to 1e-10.
+    l = (k1 + k2) / (n1 + n2), T = (x1/n1 - x2/n2) / sqrt(x1/n1^2 + x2/n2^2), T(0, 0) = 0.
+    Source: Krishnamoorthy & Thomson (2004) J Stat Plan Inference 119:23, eq. (3.5); the
+    summation bounds are Poisson quantiles 1e-10 and 1 - 1e-16 (as ``scipy.stats.poisson_means_test``).
+
+    Ties are exact: the observed statistic is computed by the same expression as the grid's
+    (the grid cell at (k1, k2) *is* the observed cell), and |T| >= |T_obs| is decided with a
+    relative tolerance of 1e-12, so cells whose statistic equals the observed one in exact
+    arithmetic always count. scipy (<= 1.16) computes the observed T differently from the grid
+    and loses ties to rounding: for 1 vs 2 events at exposures 31,000 it gives p = 0.513 instead
+    of 0.681 (the value at exposure 1, of statsmodels ``test_poisson_2indep(method="etest-wald")``
+    and of an exact enumeration in rational arithmetic, which the tests reproduce).
     k1 + k2 = 0 gives p = 1.  Units are processed in blocks of at most ``max_cells`` grid cells.
 
     References
@@ -144,8 +166,7 @@ def etest_pvalue(k1, n1, k2, n2, max_cells: int = 4_000_000):
         x2_lb, x2_ub = _st.poisson.ppf(1e-10, mu2), _st.poisson.ppf(1 - 1e-16, mu2)
         len1 = (x1_ub - x1_lb + 1).astype(int)
         len2 = (x2_ub - x2_lb + 1).astype(int)
-        var = k1[todo] / n1[todo] ** 2 + k2[todo] / n2[todo] ** 2
-        t_obs = np.abs((k1[todo] / n1[todo] - k2[todo] / n2[todo]) / np.sqrt(var))
+        t_obs = np.abs(_etest_stat(k1[todo], n1[todo], k2[todo], n2[todo]))
         # blocks of units, sorted by grid size so padding stays small
         order = np.argsort(len1 * len2, kind="stable")
         start = 0
@@ -161,13 +182,8 @@ def etest_pvalue(k1, n1, k2, n2, max_cells: int = 4_000_000):
             x2 = x2_lb[b, None] + j2  # (units, L2)
             p1 = np.where(j1 < len1[b, None], _st.poisson.pmf(x1, mu1[b, None]), 0.0)
             p2 = np.where(j2 < len2[b, None], _st.poisson.pmf(x2, mu2[b, None]), 0.0)
-            l1 = x1 / n1[todo][b, None]
-            l2 = x2 / n2[todo][b, None]
-            diff = l1[:, None, :] - l2[:, :, None]  # (units, L2, L1), x2 in rows as in scipy
-            v = l1[:, None, :] / n1[todo][b, None, None] + l2[:, :, None] / n2[todo][b, None, None]
-            with np.errstate(divide="ignore", invalid="ignore"):
-                t = diff / np.sqrt(v)
-            ind = np.abs(t) >= t_obs[b, None, None]
+            t = _etest_stat(x1[:, None, :], n1[todo][b, None, None], x2[:, :, None], n2[todo][b, None, None])
+            ind = np.abs(t) >= t_obs[b, None, None] * (1.0 - 1e-12)  # (units, L2, L1), x2 in rows
             prod = p2[:, :, None] * p1[:, None, :]
             out[todo[b]] = np.where(ind, prod, 0.0).sum(axis=(1, 2))
             start = stop
@@ -276,29 +292,36 @@ def compare_counts(
     alpha: float = 0.05,
     band=DEFAULT_BAND,
     per: float = 10000,
-    q_from: str = "exact",
+    q_from: str = "model",
     groups=None,
+    dispersion=0.0,
+    months_before=1,
+    months_now=1,
 ) -> pd.DataFrame:
     """Compare a count now with a count before, population-adjusted, for many units at once.
 
     * rate_ratio r = (x1/E1) / (x0/E0)  (x1 = count_now, E1 = exposure_now; x0, E0 before);
-      inf when x0 = 0 < x1, NaN when x0 = x1 = 0.
-    * rr_lower, rr_upper: exact conditional interval.  Given n = x0 + x1, x1 ~ Binomial(n, p),
-      p = r E1 / (r E1 + E0); the Clopper-Pearson limits (pL, pU) for p map to
-      r = p / (1 - p) * E0 / E1 (Breslow & Day 1987, sec. 2.4; Ulm 1990).
-    * p_exact: two-sided conditional binomial test of p = E1 / (E0 + E1), as
-      ``scipy.stats.binomtest(x1, n, E1/(E0+E1)).pvalue``; 1 when n = 0.
-    * p_etest: E-test (Krishnamoorthy & Thomson 2004) as ``scipy.stats.poisson_means_test``.
-    * q_value: Benjamini-Hochberg across the rows (within ``groups`` if given) of
-      ``p_exact`` (``q_from="exact"``, default) or ``p_etest`` (``q_from="etest"``).
-    * significant: q < alpha and the exact rate-ratio interval (at ``level``) excludes 1;
-      verdict: see :func:`verdict` (显著 needs both; band for 基本持平).  ``p_exact`` is
-      scipy's minlike p, which is not dual to the Clopper-Pearson interval, so q < alpha
-      alone can disagree with the interval (e.g. ``compare_counts(12, 87000, 0, 29000)``:
-      p = 0.046, interval 0 -- 1.08 -> 下降但不显著).
+      inf when x0 = 0 < x1, NaN when x0 = x1 = 0. rate_ratio_mue: the median-unbiased estimate
+      (Hirji et al. 1989), finite where the crude ratio is 0 or inf.
+    * The verdict's model: each unit-month count is Poisson-gamma with dispersion ``dispersion``
+      (alpha; 0 = Poisson; estimate it with :func:`qyb.stats.nb_dispersion`), the periods pooling
+      ``months_before`` and ``months_now`` months. Given n = x0 + x1, x1 is beta-binomial
+      (:func:`qyb.stats.rate_ratio_midp`): p_value is its two-sided mid-p at r = 1 and rr_lower,
+      rr_upper the inverted mid-p interval (the two always agree), named in ``method``.
+    * The Poisson results beside it: rr_lower_poisson, rr_upper_poisson, the exact conditional
+      interval -- Clopper-Pearson limits (pL, pU) for p = r E1 / (r E1 + E0) mapped to
+      r = p / (1 - p) E0 / E1 (Breslow & Day 1987, sec. 2.4; ``method_poisson``); p_exact, the
+      conditional binomial test of p = E1 / (E0 + E1) as ``scipy.stats.binomtest(x1, n,
+      E1/(E0+E1)).pvalue`` (1 when n = 0); p_etest, the E-test (Krishnamoorthy & Thomson 2004,
+      :func:`etest_pvalue`). Both assume Poisson counts and are too small when the counts vary more.
+    * q_value: Benjamini-Hochberg across the rows (within ``groups`` if given) of p_value
+      (``q_from="model"``, default), ``p_exact`` (``"exact"``) or ``p_etest`` (``"etest"``).
+    * significant / verdict: :func:`verdict` with q and the interval of the same model
+      (``"model"``: rr_lower, rr_upper; otherwise the Poisson interval).
 
     Columns: count_before, exposure_before, count_now, exposure_now, rate_before, rate_now
-    (per ``per``), rate_ratio, rr_lower, rr_upper, level, method, p_etest, p_exact, q_value,
+    (per ``per``), rate_ratio, rate_ratio_mue, rr_lower, rr_upper, level, method, dispersion,
+    rr_lower_poisson, rr_upper_poisson, method_poisson, p_value, p_etest, p_exact, q_value,
     significant, verdict.  The index follows the inputs when they are Series.
 
     References
@@ -308,10 +331,12 @@ def compare_counts(
     Krishnamoorthy K, Thomson J (2004). A more powerful test for comparing two Poisson means. *J
         Stat Plan Inference* 119:23-35.
     Benjamini Y, Hochberg Y (1995). Controlling the false discovery rate. *JRSS B* 57:289-300.
+    Hirji KF, Tsiatis AA, Mehta CR (1989). Median unbiased estimation for binary data. *The American
+        Statistician* 43:7-11.
     """
     level_ = normalise_level(level)
-    if q_from not in ("exact", "etest"):
-        raise ValueError("q_from must be 'exact' or 'etest'")
+    if q_from not in ("model", "exact", "etest"):
+        raise ValueError("q_from must be 'model', 'exact' or 'etest'")
     x0, e0, x1, e1 = (as_float_array(a) for a in (count_before, exposure_before, count_now, exposure_now))
     x0, e0, x1, e1 = (np.array(a, dtype=float) for a in np.broadcast_arrays(x0, e0, x1, e1))
     if x0.ndim != 1:
@@ -322,6 +347,7 @@ def compare_counts(
     for name, arr in (("exposure_before", e0), ("exposure_now", e1)):
         if np.any(arr[~np.isnan(arr)] <= 0):
             raise ValueError(f"{name} must be > 0")
+    disp = np.broadcast_to(as_float_array(dispersion), x0.shape).astype(float)
     n = x0 + x1
     with np.errstate(divide="ignore", invalid="ignore"):
         rate0 = x0 / e0
@@ -335,7 +361,8 @@ def compare_counts(
         p0 = e1 / (e0 + e1)
     p_exact = binom_test_pvalue(x1, n, p0)
     p_etest = etest_pvalue(x1, e1, x0, e0)
-    q = bh_qvalues(p_exact if q_from == "exact" else p_etest, groups=groups)
+    model = rate_ratio_midp(x0, e0, x1, e1, disp, months_before, months_now, level_)
+    q = bh_qvalues({"model": model["pvalue"], "exact": p_exact, "etest": p_etest}[q_from], groups=groups)
     idx = index_of(count_before, exposure_before, count_now, exposure_now)
     out = pd.DataFrame(
         {
@@ -346,18 +373,25 @@ def compare_counts(
             "rate_before": rate0 * per,
             "rate_now": rate1 * per,
             "rate_ratio": rr,
-            "rr_lower": rr_lo,
-            "rr_upper": rr_hi,
+            "rate_ratio_mue": model["mue"],
+            "rr_lower": model["lower"],
+            "rr_upper": model["upper"],
             "level": level_,
-            "method": RR_METHOD,
+            "method": np.where(disp > 0, RATIO_METHOD_BB, RATIO_METHOD_POISSON_MIDP),
+            "dispersion": disp,
+            "rr_lower_poisson": rr_lo,
+            "rr_upper_poisson": rr_hi,
+            "method_poisson": RR_METHOD,
+            "p_value": model["pvalue"],
             "p_etest": p_etest,
             "p_exact": p_exact,
             "q_value": np.asarray(q, dtype=float),
         },
         index=idx,
     )
+    lo_col, hi_col = ("rr_lower", "rr_upper") if q_from == "model" else ("rr_lower_poisson", "rr_upper_poisson")
     out["verdict"] = verdict(out["rate_ratio"].to_numpy(), out["q_value"].to_numpy(), alpha=alpha, band=band,
-                             rr_lower=out["rr_lower"].to_numpy(), rr_upper=out["rr_upper"].to_numpy())
+                             rr_lower=out[lo_col].to_numpy(), rr_upper=out[hi_col].to_numpy())
     out.insert(out.columns.get_loc("verdict"), "significant", out["verdict"].isin(["显著下降", "显著上升"]).to_numpy())
     return out
 

@@ -15,7 +15,12 @@ Definition used here (documented for the report):
   history the decile rule alone flags every month that is the year's highest or lowest,
   and the z rule alone flags ordinary noise in large units' seasonal peaks;
 * ``rtm_flag`` is True when the movement goes back toward the unit's mean: a fall after an
-  extreme-high before period, or a rise after an extreme-low one.
+  extreme-high before period, or a rise after an extreme-low one;
+* rare events get no z and no flag: below :data:`RTM_MIN_EXPECTED` = 5 expected events in the
+  before period (u_h E_b) the normal approximation behind z means nothing (one fire where 0.08
+  are expected gives z = 3.3), so ``before_z`` is NaN, ``extreme`` None and the flag False.
+  The movement verdicts do not rely on this flag: they compare the month with the unit's
+  long-run level directly (:mod:`qyb.movements.tables`), which is valid at any count.
 """
 from __future__ import annotations
 
@@ -24,7 +29,10 @@ import pandas as pd
 
 from .compare import _to_monthly_period_index, baseline_counts
 
-__all__ = ["rtm_flags", "RTM_NOTES"]
+__all__ = ["rtm_flags", "RTM_NOTES", "RTM_MIN_EXPECTED"]
+
+#: expected events in the before period below which no z (and no flag) is computed
+RTM_MIN_EXPECTED = 5.0
 
 RTM_NOTES = {
     "high": "前期异常偏高，本期下降可能部分源于均值回归",
@@ -33,14 +41,14 @@ RTM_NOTES = {
 
 
 def rtm_flags(counts: pd.DataFrame, exposures, month, lags=(1,), window: int = 12,
-              z_threshold: float = 2.0, decile: float = 0.1) -> pd.DataFrame:
+              z_threshold: float = 2.0, decile: float = 0.1, min_expected: float = RTM_MIN_EXPECTED) -> pd.DataFrame:
     """Flag movements that may be regression to the mean (see the module docstring).
 
     ``counts``: months x units; ``exposures``: same shape, a Series by unit, or a scalar.
     Returns a DataFrame by unit: count_before, exposure_before, count_now, exposure_now,
-    rate_ratio, history_rate (u_h per exposure unit), before_z, before_quantile (share of
-    history months with a rate <= the before rate), extreme ("high" / "low" / None),
-    rtm_flag, rtm_note (Chinese; empty when not flagged).
+    rate_ratio, history_rate (u_h per exposure unit), expected_before (u_h E_b), before_z (NaN
+    below ``min_expected``), before_quantile (share of history months with a rate <= the before
+    rate), extreme ("high" / "low" / None), rtm_flag, rtm_note (Chinese; empty when not flagged).
 
     References
     ----------
@@ -70,10 +78,12 @@ def rtm_flags(counts: pd.DataFrame, exposures, month, lags=(1,), window: int = 1
     xb = b["count_before"].to_numpy(float)
     ebf = b["exposure_before"].to_numpy(float)
     rb = xb / ebf
+    expected_before = uh * ebf
     with np.errstate(divide="ignore", invalid="ignore"):
-        z = (xb - uh * ebf) / np.sqrt(uh * ebf)
-    q_lo = np.nanquantile(rates, decile, axis=0)
-    q_hi = np.nanquantile(rates, 1.0 - decile, axis=0)
+        z = np.where(expected_before >= min_expected, (xb - expected_before) / np.sqrt(expected_before), np.nan)
+    quantile = np.quantile if ok.all() else np.nanquantile  # nanquantile loops over units
+    q_lo = quantile(rates, decile, axis=0)
+    q_hi = quantile(rates, 1.0 - decile, axis=0)
     share = np.nanmean(rates <= rb[None, :], axis=0)
     high = (z > z_threshold) & (rb >= q_hi)
     low = (z < -z_threshold) & (rb <= q_lo)
@@ -92,9 +102,10 @@ def rtm_flags(counts: pd.DataFrame, exposures, month, lags=(1,), window: int = 1
             "exposure_now": en,
             "rate_ratio": rr,
             "history_rate": uh,
+            "expected_before": expected_before,
             "before_z": z,
             "before_quantile": share,
-            "extreme": extreme,
+            "extreme": pd.Series(extreme, index=b.index, dtype=object),  # None stays None
             "rtm_flag": flag,
             "rtm_note": note,
         },

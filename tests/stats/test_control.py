@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from qyb.stats import LANEY_U, U_CHART, special_cause_rules, u_chart
+from qyb.stats import CONTROL_MIN_EXPECTED, LANEY_U, NOT_CHARTED, U_CHART, special_cause_rules, u_chart
 
 MONTHS = pd.period_range("2022-01", periods=12, freq="M")
 
@@ -82,3 +82,36 @@ def test_many_units_long_output():
     assert yn["centre"].iloc[0] == pytest.approx(counts["永宁"].sum() / (13 * 29000) * 1e4)
     single = u_chart(counts["永宁"], 29000.0, per=10000)
     np.testing.assert_allclose(single["upper"].to_numpy(), yn["upper"].to_numpy())
+
+
+def test_rare_events_are_not_charted():
+    c = pd.Series([0, 1, 0, 0, 2, 0, 0, 0, 1, 0, 0, 0, 1], index=pd.period_range("2022-03", periods=13, freq="M"),
+                  dtype=float)
+    out = u_chart(c, 29000.0, per=10000)
+    assert not out["charted"].any() and (out["chart"] == NOT_CHARTED).all()
+    assert out["upper"].isna().all() and out["z"].isna().all() and not out["special"].any()
+    assert out["expected"].iloc[0] == pytest.approx(5 / 13)
+    assert out["u"].iloc[4] == pytest.approx(2 / 2.9)  # the rates are still there
+    # the threshold: mean count per month of at least CONTROL_MIN_EXPECTED (5) is charted
+    frame = pd.DataFrame({"a": np.full(13, 5.0), "b": np.full(13, 4.0)}, index=c.index)
+    both = u_chart(frame, 1.0).groupby("unit")["charted"].first()
+    assert CONTROL_MIN_EXPECTED == 5 and both["a"] and not both["b"]
+    assert u_chart(frame, 1.0, min_expected=0)["charted"].all()
+
+
+@pytest.mark.parametrize("indicator", ["crime_alerts", "fraud_alerts", "traffic_accidents", "work_accidents", "fires"])
+def test_in_control_series_of_the_sample_rarely_signal(indicator):
+    """13 in-control months with the sample's noise (Poisson-gamma, unit risks): the charts that are drawn signal
+    in at most 8 % of series (fires: 17 % before, now never charted at the sample's counts)."""
+    from tests.sample_truth import POPULATION, null_counts
+
+    rng = np.random.default_rng(20230300 + sum(map(ord, indicator)))
+    counts = null_counts(rng, indicator, 60, 13)  # reps x months x units
+    frames = [u_chart(pd.DataFrame(c), pd.Series(POPULATION), per=1e4) for c in counts]
+    per_series = pd.concat([f.groupby("unit")[["charted", "special"]].any() for f in frames])
+    charted = per_series[per_series["charted"]]
+    assert not per_series.loc[~per_series["charted"], "special"].any()
+    if indicator in ("work_accidents", "fires"):
+        assert charted.empty
+    else:
+        assert len(charted) > 100 and charted["special"].mean() <= 0.08
