@@ -145,7 +145,12 @@ def cmd_movements(args) -> int:
                                  "the baseline months are not in the data",
                                  "Add the baseline months' files, or choose another baseline (--baseline)."))
     default = DATA_PROCESSED / month / f"movements_{args.indicator}_{baseline or 'all'}.csv"
-    return _write_table(frame, _out_path(args.out, default), f"movements {month}")
+    code = _write_table(frame, _out_path(args.out, default), f"movements {month}")
+    sig = frame[frame["significant"]]
+    print(f"q-values over one family: {frame['family'].iat[0]}; significant here: {len(sig)}"
+          + "".join(f"\n  {r.unit_name} {r.indicator_name} {r.baseline}: {int(r.count_before)} -> "
+                    f"{int(r.count_now)}, q = {r.q_value:.4f}, {r.verdict}" for r in sig.itertuples()))
+    return code
 
 
 def cmd_intervals(args) -> int:
@@ -208,7 +213,8 @@ def build_parser() -> argparse.ArgumentParser:
     from qyb.data.catalogue import COUNT_INDICATORS
     from qyb.vocab import BASELINES
 
-    p = sub.add_parser("movements", help="is a movement real? rate ratios, exact intervals, p, q, verdicts")
+    p = sub.add_parser("movements", help="is a movement real? rate ratios and intervals allowing for overdispersion, "
+                                         "the unit's long-run level, one q-value family, verdicts")
     p.add_argument("--month", required=True, help="YYYY-MM")
     p.add_argument("--indicator", default="fraud_alerts", choices=[*COUNT_INDICATORS, "all"],
                    help="count measure (default fraud_alerts 电诈警情); all: every count x every baseline")

@@ -18,10 +18,11 @@ def test_movements_command_yongning_fraud_yoy(tmp_path, capsys):
     yn = table.loc["XL01"]
     assert (yn["count_before"], yn["count_now"]) == (13, 0)
     expected = stats.binomtest(0, 13, p=yn["exposure_now"] / (yn["exposure_now"] + yn["exposure_before"])).pvalue
-    assert yn["p_exact"] == pytest.approx(expected, rel=1e-6)
-    assert yn["verdict"] == "显著下降"
-    q = stats.false_discovery_control(table["p_exact"].to_numpy())
-    assert table["q_value"].to_numpy() == pytest.approx(q, rel=1e-6)
+    assert yn["p_exact"] == pytest.approx(expected, rel=1e-6)  # the Poisson result, kept beside
+    # judged against its 12-month level (expected ratio 0.41) and in the month's family of 435: not 显著
+    assert yn["expected_ratio"] == pytest.approx(64 / 12 / 13) and yn["family_size"] == 435
+    assert yn["verdict"] == "下降但不显著"
+    assert "435" in stdout and "significant here: 0" in stdout
 
 
 def test_movements_command_all_indicators_and_baselines(tmp_path, capsys, monkeypatch):
@@ -34,6 +35,9 @@ def test_movements_command_all_indicators_and_baselines(tmp_path, capsys, monkey
     every = pd.read_csv(folder / "movements_all_all.csv", encoding="utf-8-sig", dtype={"unit_id": str})
     assert str(folder / "movements_all_all.csv") in stdout
     assert len(every) == 5 * 3 * 29 and set(every["baseline"]) == {"mom", "yoy", "3m"}
+    q = stats.false_discovery_control(every["p_value"].to_numpy())  # one family: the whole table
+    assert every["q_value"].to_numpy() == pytest.approx(q, rel=1e-6)
+    assert (every["family_size"] == 435).all() and every["family"].nunique() == 1
     code, _, err = run_cli(capsys, "movements", "--month", "2023-03", "--indicator", "all", "--baseline", "mom")
     assert code == 0, err
     mom = pd.read_csv(folder / "movements_all_mom.csv", encoding="utf-8-sig", dtype={"unit_id": str})
@@ -44,7 +48,7 @@ def test_movements_command_all_indicators_and_baselines(tmp_path, capsys, monkey
     assert len(m3) == 29 and set(m3["indicator"]) == {"fraud_alerts"} and set(m3["baseline"]) == {"3m"}
     # the command writes what the edition computes
     ours = qyb.load("2023-03").movements("fraud_alerts", "3m")
-    pd.testing.assert_series_equal(m3["q_value"], ours["q_value"], check_exact=False, rtol=1e-9)
+    pd.testing.assert_series_equal(m3["q_value"], ours["q_value"], check_exact=False, rtol=1e-9, check_dtype=False)
     assert (m3["verdict"] == ours["verdict"]).all()
 
 
