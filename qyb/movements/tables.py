@@ -60,6 +60,7 @@ __all__ = [
     "baseline_months",
     "counts_frame",
     "indicator_dispersion",
+    "family_indicators",
     "movements_table",
     "movements_all",
     "verdict_counts",
@@ -115,9 +116,23 @@ def counts_frame(panel: Panel, indicator: str, months: list[str] | None = None) 
                         columns=panel.units.index)
 
 
-def _check_indicator(indicator: str) -> None:
-    if indicator not in COUNT_INDICATORS:
-        raise ValueError(f"indicator must be a count measure, one of {COUNT_INDICATORS}; got {indicator!r}")
+def family_indicators(panel: Panel) -> tuple[str, ...]:
+    """The count measures whose movements the month's table publishes: those the panel's catalogue marks for
+    movements (the shipped catalogue: :data:`COUNT_INDICATORS`) that the panel holds."""
+    wanted = panel.catalogue.movement_counts() if panel.catalogue is not None else COUNT_INDICATORS
+    return tuple(m for m in wanted if m in panel.measure_pos)
+
+
+def _measure_name(panel: Panel, code: str) -> str:
+    if panel.catalogue is not None and code in panel.catalogue:
+        return panel.catalogue[code].name
+    return MEASURE_BY_CODE[code].name
+
+
+def _check_indicator(indicator: str, panel: Panel) -> None:
+    allowed = family_indicators(panel)
+    if indicator not in allowed:
+        raise ValueError(f"indicator must be a count measure, one of {allowed}; got {indicator!r}")
 
 
 def _check_baseline(baseline: str) -> None:
@@ -184,7 +199,7 @@ def _indicator_rows(panel: Panel, month: str, indicator: str, baselines: list[st
             "unit_id": base.index.to_numpy(),
             "unit_name": panel.units.loc[base.index, "unit_name"].to_numpy(),
             "indicator": indicator,
-            "indicator_name": MEASURE_BY_CODE[indicator].name,
+            "indicator_name": _measure_name(panel, indicator),
             "baseline": baseline,
             "months_before": base["months_before"].to_numpy(),
             "n_months_before": float(len(lags)),
@@ -236,28 +251,29 @@ def movements_all(panel: Panel, month: str, indicators=None, baselines=None, alp
                   level: float = 0.95) -> pd.DataFrame:
     """The month's movement verdicts (see the module docstring): the frame of ``tables/movements.csv``.
 
-    The family -- every count indicator x every baseline whose months are in the panel x every
-    unit -- is always computed, and q is Benjamini-Hochberg over all of it; ``indicators`` /
+    The family -- every count indicator of :func:`family_indicators` x every baseline whose months
+    are in the panel x every unit -- is always computed, and q is Benjamini-Hochberg over all of it; ``indicators`` /
     ``baselines`` (default: all) only select which rows are returned, with the family's q.
     ``alpha``: the false discovery rate of the verdicts; ``level``: of the intervals. A month
     without any usable baseline gives an empty frame with the columns of :data:`MOVEMENT_COLUMNS`.
     """
-    indicators = COUNT_INDICATORS if indicators is None else tuple(indicators)
+    family = family_indicators(panel)
+    indicators = family if indicators is None else tuple(indicators)
     baselines = BASELINES if baselines is None else tuple(baselines)
     for ind in indicators:
-        _check_indicator(ind)
+        _check_indicator(ind, panel)
     for b in baselines:
         _check_baseline(b)
     usable = _usable_baselines(panel, month, BASELINES)
     if not usable:
         return pd.DataFrame(columns=list(MOVEMENT_COLUMNS))
-    rows = pd.concat([_indicator_rows(panel, month, ind, usable) for ind in COUNT_INDICATORS], ignore_index=True)
+    rows = pd.concat([_indicator_rows(panel, month, ind, usable) for ind in family], ignore_index=True)
     table = _compare(rows, level)
     table["p_value"] = np.fmax(table["p_baseline"].to_numpy(float), table["p_long_run"].to_numpy(float))
     table.loc[table["p_baseline"].isna() | table["p_long_run"].isna(), "p_value"] = np.nan
     table["q_value"] = stats.bh_qvalues(table["p_value"].to_numpy(float))
     size = int(table["p_value"].notna().sum())
-    table["family"] = _family_label(month, len(COUNT_INDICATORS), len(usable), len(panel.units), size)
+    table["family"] = _family_label(month, len(family), len(usable), len(panel.units), size)
     table["family_size"] = size
     lower = np.fmin(table["rr_lower"].to_numpy(float), table["rr_long_lower"].to_numpy(float))
     upper = np.fmax(table["rr_upper"].to_numpy(float), table["rr_long_upper"].to_numpy(float))
@@ -276,7 +292,7 @@ def movements_table(panel: Panel, month: str, indicator: str = "fraud_alerts", b
     family). A baseline whose months have no file is an :class:`~qyb.errors.InputError`.
     Columns: :data:`MOVEMENT_COLUMNS`.
     """
-    _check_indicator(indicator)
+    _check_indicator(indicator, panel)
     _check_baseline(baseline)
     absent = [m for m in [month, *baseline_months(month, baseline)] if m not in panel.month_pos]
     if absent:
@@ -391,7 +407,7 @@ def funnel_frame(panel: Panel, month: str, indicator: str = "fraud_alerts", grid
     0.8 x min to 1.2 x max, limits by :func:`qyb.stats.funnel_limits` with the same target
     and tau^2 (columns population, expected, target, lower_95 ... upper_99_8, method).
     """
-    _check_indicator(indicator)
+    _check_indicator(indicator, panel)
     counts = counts_frame(panel, indicator, [month]).iloc[0]
     pop = panel.units["population"].astype(float)
     res = stats.funnel_rates(counts, pop, per=PER)
@@ -449,7 +465,7 @@ def display_rank_intervals(ri: pd.DataFrame) -> pd.DataFrame:
 
 
 def _control_all(panel: Panel, month: str, indicator: str, months: int, chart: str) -> pd.DataFrame:
-    _check_indicator(indicator)
+    _check_indicator(indicator, panel)
     window = [m for m in month_range(add_months(month, -(months - 1)), month) if m in panel.months]
     counts = counts_frame(panel, indicator, window)
     out = stats.u_chart(counts, panel.units["population"].astype(float), per=PER, chart=chart)
@@ -472,7 +488,7 @@ def control_frame(panel: Panel, month: str, indicator: str = "fraud_alerts", mon
     out = _control_all(panel, month, indicator, months, chart)
     charted = out[out["charted"]].reset_index(drop=True)
     if charted.empty:
-        raise InputError(Problem(str(panel.data_dir), f"{MEASURE_BY_CODE[indicator].name}每月预期发生数在每个村(社区)"
+        raise InputError(Problem(str(panel.data_dir), f"{_measure_name(panel, indicator)}每月预期发生数在每个村(社区)"
                                  f"都不足 {stats.CONTROL_MIN_EXPECTED:g} 起，控制图在这样少的数字上只会对偶然波动报警",
                                  "Read the movement table and the funnel plot for this indicator instead."))
     return charted
@@ -485,7 +501,7 @@ def control_note(panel: Panel, month: str, indicator: str = "fraud_alerts", mont
     if left.empty:
         return ""
     names = "、".join(left["unit_name"])
-    return (f"以下 {len(left)} 个村(社区)每月预期{MEASURE_BY_CODE[indicator].name}不足 "
+    return (f"以下 {len(left)} 个村(社区)每月预期{_measure_name(panel, indicator)}不足 "
             f"{stats.CONTROL_MIN_EXPECTED:g} 起，未画控制图（数字太少，控制图只会对偶然波动报警）：{names}。")
 
 
@@ -500,7 +516,7 @@ def its_fit(panel: Panel, month: str, indicator: str = "fraud_alerts",
     robust to autocorrelation (``errors``, default "conservative") and the residual
     autocorrelation check. Uses only months up to ``month`` (a report does not look ahead).
     """
-    _check_indicator(indicator)
+    _check_indicator(indicator, panel)
     window = [m for m in panel.months if m <= month]
     total = counts_frame(panel, indicator, window).sum(axis=1, min_count=1)
     try:
