@@ -233,3 +233,17 @@ def test_published_table_false_positives_under_the_sample_noise_model():
     false = np.array([movements_all(p, MONTH)["significant"].sum() for p in null_panels(rng, 60)])
     assert (false > 0).sum() <= 2
     assert false.mean() <= 0.05
+
+
+def test_family_is_the_panels_count_measures(panel):
+    """A panel without fires (another catalogue): the family is the four count measures it holds."""
+    from qyb.data.panel import Panel
+
+    keep = [m for m in panel.measures if m != "fires"]
+    cube = np.stack([panel.cube(m, panel.months) for m in keep], axis=-1)
+    no_fires = Panel(panel.data_dir, panel.units, panel.months, cube, tuple(keep))
+    out = movements_all(no_fires, MONTH)
+    assert set(out["indicator"]) == set(COUNT_INDICATORS) - {"fires"}
+    assert len(out) == 4 * 3 * 29 and (out["family_size"] == 348).all() and "4 项计数指标" in out["family"].iat[0]
+    with pytest.raises(ValueError, match="count measure"):
+        movements_table(no_fires, MONTH, "fires")
