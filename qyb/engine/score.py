@@ -51,6 +51,23 @@ class Scores:
                       self.stars[where], self.steps, {k: v[where] for k, v in self.stages.items()},
                       None if self.present is None else self.present[where])
 
+    def map(self, func) -> Scores:
+        """The same record with ``func`` applied to every array (e.g. allocating a larger copy)."""
+        return Scores(self.method, func(self.values), func(self.imputed), func(self.indicator_scores),
+                      {k: func(v) for k, v in self.nodes.items()}, func(self.index), func(self.rank),
+                      func(self.stars), list(self.steps), {k: func(v) for k, v in self.stages.items()},
+                      None if self.present is None else func(self.present))
+
+    def assign(self, where, other: Scores) -> None:
+        """Write ``other``'s arrays into this record's at ``where`` (in place)."""
+        for name in ("values", "imputed", "indicator_scores", "index", "rank", "stars", "present"):
+            target = getattr(self, name)
+            if target is not None:
+                target[where] = getattr(other, name)
+        for mine, theirs in ((self.nodes, other.nodes), (self.stages, other.stages)):
+            for key, target in mine.items():
+                target[where] = theirs[key]
+
     def category_scores(self) -> np.ndarray:
         """(..., U, C) scores of the categories directly under the index."""
         return np.stack([self.nodes[g.code] for g in self.method.categories], axis=-1)

@@ -158,3 +158,50 @@ def run_pipeline(method: Method, values: np.ndarray, present: np.ndarray,
         result.stages["treated"] = result.values
         result.steps.append(record)
     return result
+
+
+# ---------------------------------------------------------------- records of blocks scored apart
+_SUMMED = {"impute": ("n_missing", "n_imputed", "n_still_missing"), "screen": ("n_units", "n_removed"),
+           "treat": ("n_checked", "n_winsorised", "n_log", "n_points_winsorised")}
+
+
+def merge_step_records(parts: list[list[dict]], offsets: list[int], axis: int = 1) -> list[dict]:
+    """The step records of one array scored in pieces along leading axis ``axis``, merged into the
+    records scoring it whole gives (:func:`qyb.engine.table.score_panel` scores towns in blocks).
+
+    ``parts[b]`` are the records of piece ``b``, which starts at position ``offsets[b]`` of that
+    axis. Counts in the summaries add up, lists of units removed join, per-unit details
+    (screening) join along ``axis``, and the treatment table's ``block`` tuples are shifted by
+    the offset and put back in the whole array's order (indicator, then block).
+    """
+    merged = []
+    for k, record in enumerate(parts[0]):
+        records = [p[k] for p in parts]
+        step = record["step"]
+        if step not in _SUMMED:
+            merged.append(record)  # transform / normalise / aggregate: the method's, the same for every piece
+            continue
+        out = {**record, "summary": dict(record["summary"])}
+        for key in _SUMMED[step]:
+            out["summary"][key] = sum(r["summary"][key] for r in records)
+        if "removed" in record["summary"]:
+            out["summary"]["removed"] = [u for r in records for u in r["summary"]["removed"]]
+        if step == "screen":
+            out["details"] = {key: np.concatenate([r["details"][key] for r in records], axis=axis)
+                              for key in record["details"]}
+        elif step == "treat":
+            out["details"] = _merge_treat_details([r["details"] for r in records], offsets, axis)
+        merged.append(out)
+    return merged
+
+
+def _merge_treat_details(tables: list[pd.DataFrame], offsets: list[int], axis: int) -> pd.DataFrame:
+    shifted = []
+    for table, offset in zip(tables, offsets):
+        table = table.copy()
+        table["block"] = [b[:axis] + (b[axis] + offset,) + b[axis + 1:] for b in table["block"]]
+        shifted.append(table)
+    whole = pd.concat(shifted, ignore_index=True)
+    blocks = np.array(whole["block"].tolist(), dtype=int).reshape(len(whole), -1)
+    keys = [blocks[:, i] for i in reversed(range(blocks.shape[1]))] + [whole["indicator"].to_numpy()]
+    return whole.iloc[np.lexsort(keys)].reset_index(drop=True)

@@ -11,33 +11,49 @@ import pandas as pd
 from qyb.data.months import add_months, month_number, month_range
 from qyb.data.panel import Panel
 from qyb.engine.score import Scores, score_values
+from qyb.engine.steps import merge_step_records
 from qyb.engine.transforms import indicator_values
 from qyb.errors import InputError, Problem
 from qyb.method import Method
 
 __all__ = ["PanelInputs", "ScoreTable", "score_panel"]
 
-class PanelInputs:
-    """Measures of a panel for a set of target months, read at a lag, as (months, units) arrays."""
+#: units scored at once (a block of whole towns): bounds the engine's working arrays, about 2 KB a unit
+#: per scored month, whatever the size of the panel; a panel this small or smaller is one block
+BLOCK_UNITS = 65_536
 
-    def __init__(self, panel: Panel, targets: list[str], lookback: int):
+
+class PanelInputs:
+    """Measures of a panel for a set of target months, read at a lag, as (months, units) arrays.
+
+    ``units``: the unit positions to read (an index array or a slice; default every unit), so a
+    block of towns reads only its own columns. Each (measure, lag) is read once, as the rows of
+    the target months only, and kept read-only.
+    """
+
+    def __init__(self, panel: Panel, targets: list[str], lookback: int, units: np.ndarray | slice | None = None):
         first = add_months(targets[0], -lookback)
         self.months = month_range(first, targets[-1])
         self.rows = np.array([month_number(m) - month_number(first) for m in targets])
         self.panel = panel
-        self._cubes: dict[str, np.ndarray] = {}
+        self.units = units
+        self._cubes: dict[tuple[str, int], np.ndarray] = {}
 
     def measure(self, code: str, lag: int = 0) -> np.ndarray:
-        if code not in self._cubes:
-            self._cubes[code] = self.panel.cube(code, self.months)
-        return self._cubes[code][self.rows - lag]
+        key = (code, lag)
+        if key not in self._cubes:
+            cube = self.panel.cube(code, [self.months[r - lag] for r in self.rows], self.units)
+            cube.flags.writeable = False  # shared by every indicator that reads it
+            self._cubes[key] = cube
+        return self._cubes[key]
 
     def attribute(self, code: str) -> np.ndarray:
         if code not in self.panel.units.columns:
             raise InputError(Problem(str(Path(self.panel.data_dir) / "units.csv"),
                                      f"the method divides by '{code}', which is not a column of units.csv",
                                      f"Use one of: {', '.join(map(str, self.panel.units.columns))}."))
-        return pd.to_numeric(self.panel.units[code], errors="coerce").to_numpy(dtype=float)
+        column = self.panel.units[code] if self.units is None else self.panel.units[code].iloc[self.units]
+        return pd.to_numeric(column, errors="coerce").to_numpy(dtype=float)
 
     def missing_months(self, lag: int) -> list[str]:
         have = set(self.panel.months)
@@ -86,8 +102,7 @@ class ScoreTable:
             frame[f"cat_{g.code}"] = s.nodes[g.code][t]
         for j, ind in enumerate(m.indicators):
             frame[f"ind_{ind.code}"] = s.indicator_scores[t, :, j]
-        codes = np.array([ind.code for ind in m.indicators])
-        frame["imputed"] = [";".join(codes[row]) for row in s.imputed[t]]
+        frame["imputed"] = _imputed_labels(s.imputed[t], [ind.code for ind in m.indicators])
         frame["method"] = m.name
         frame["method_hash"] = m.hash[:12]
         return frame
@@ -112,9 +127,20 @@ class ScoreTable:
         return code
 
 
+def _imputed_labels(imputed: np.ndarray, codes: list[str]) -> np.ndarray:
+    """Per unit, the codes of its imputed indicators joined by ';' ('' when none): one string per
+    distinct pattern, not per unit."""
+    if not imputed.any():
+        return np.full(len(imputed), "", dtype=object)
+    patterns, inverse = np.unique(np.packbits(imputed, axis=1), axis=0, return_inverse=True)
+    rows = np.unpackbits(patterns, axis=1, count=imputed.shape[1]).astype(bool)
+    labels = np.array([";".join(c for c, hit in zip(codes, row) if hit) for row in rows], dtype=object)
+    return labels[inverse.reshape(-1)]
+
+
 def _layout(groups: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Blocks of units per group: (G, Umax) positions into the unit axis, -1 for padding."""
-    labels, inverse = np.unique(groups, return_inverse=True)
+    inverse, labels = pd.factorize(groups, sort=True)  # = np.unique(groups, return_inverse=True), by hashing
     counts = np.bincount(inverse)
     pos = np.full((len(labels), counts.max()), -1)
     order = np.argsort(inverse, kind="stable")
@@ -123,12 +149,61 @@ def _layout(groups: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return pos, inverse
 
 
-def score_panel(panel: Panel, method: Method, months: list[str], group_key: str = "town") -> ScoreTable:
+def town_blocks(pos: np.ndarray, block_units: int) -> list[slice]:
+    """Consecutive runs of whole towns (rows of the :func:`_layout`) of at most ``block_units`` units
+    each (at least one town per block): the blocks :func:`score_panel` scores one at a time."""
+    towns_per_block = max(1, int(block_units) // max(pos.shape[1], 1))
+    return [slice(g, min(g + towns_per_block, len(pos))) for g in range(0, len(pos), towns_per_block)] or [slice(0, 0)]
+
+
+def _positions_in_block(cpos: np.ndarray) -> np.ndarray:
+    """For a block's layout (towns, Umax): each slot's position among the block's units, -1 for padding."""
+    local = np.full(cpos.shape, -1)
+    local[cpos >= 0] = np.arange(int((cpos >= 0).sum()))
+    return local
+
+
+def _as_slice(members: np.ndarray) -> np.ndarray | slice:
+    """``members`` as a slice when they are consecutive positions (units of a town block listed together)."""
+    if len(members) and members[-1] - members[0] == len(members) - 1 and (np.diff(members) == 1).all():
+        return slice(int(members[0]), int(members[-1]) + 1)
+    return members
+
+
+def _unblock(parts: list, pos: np.ndarray, inverse: np.ndarray, n_units: int) -> Scores:
+    """Scores of the town blocks back on the unit axis, in register order: (T, units, ...) arrays.
+
+    One block (the usual case) is indexed straight back; several are written into arrays allocated
+    once, and their step records merged into what scoring every town at once records.
+    """
+    slot = np.empty(n_units, dtype=int)
+    block_rows, block_cols = np.nonzero(pos >= 0)
+    slot[pos[block_rows, block_cols]] = block_cols
+    if len(parts) == 1:
+        return parts[0][2].take((slice(None), inverse, slot))
+    out = None
+    for towns, members, scored in parts:
+        part = scored.take((slice(None), inverse[members] - towns.start, slot[members]))
+        if out is None:
+            out = part.map(lambda a: np.empty((a.shape[0], n_units, *a.shape[2:]), dtype=a.dtype))
+        out.assign((slice(None), _as_slice(members)), part)
+    out.steps = merge_step_records([p[2].steps for p in parts], [p[0].start for p in parts])
+    return out
+
+
+def score_panel(panel: Panel, method: Method, months: list[str], group_key: str = "town",
+                block_units: int = BLOCK_UNITS) -> ScoreTable:
     """Score ``months`` (and the month before the first, for rank_prev) under ``method``.
 
     Ranks and stars are computed within each value of ``group_key`` (the town);
     with one town this is the usual league table. Raises InputError when the
     method's policy is ``fail`` and an indicator cannot be computed.
+
+    Every step works within a town (normalisation, imputation, treatment, ranks and stars
+    across the town's units), so towns are scored in blocks of whole towns of about
+    ``block_units`` units at a time: the working arrays stay bounded however many units
+    the panel holds, and the result is the same to the last bit as scoring all towns at
+    once (each block is laid out exactly as in the whole panel).
 
     References
     ----------
@@ -138,35 +213,57 @@ def score_panel(panel: Panel, method: Method, months: list[str], group_key: str 
         package for developing composite indicators. *Journal of Open Source Software* 7(78):4567.
     """
     targets = month_range(add_months(months[0], -1), months[-1])
-    inputs = PanelInputs(panel, targets, method.history_needed())
-    values = indicator_values(method, inputs)  # (T, U, I)
-    deductions = {d["measure"]: inputs.measure(d["measure"]) for d in method.deductions}
     groups = (panel.units[group_key].astype(str).to_numpy() if group_key in panel.units.columns
               else np.full(len(panel.units), "all"))
-    if method.missing == "fail":
-        _fail_on_missing(method, values[1:], inputs, targets[1:], panel)
-    _fail_on_blank_deductions(method, deductions, targets, panel)
+    impute_key = method.impute.get("group") if method.impute is not None else None
+    if impute_key is not None and impute_key not in panel.units.columns:
+        raise InputError(Problem(str(panel.data_dir), f"impute.group '{impute_key}' is not a column of the unit register",
+                                 f"Use one of: {', '.join(map(str, panel.units.columns))}."))
     pos, inverse = _layout(groups)
-    pad = np.concatenate([values, np.full(values[:, :1].shape, np.nan)], axis=1)
-    blocks = pad[:, pos]  # (T, G, Umax, I)
-    present = np.broadcast_to(pos >= 0, blocks.shape[:-1])
-    block_deductions = {k: np.concatenate([v, np.zeros(v[:, :1].shape)], axis=1)[:, pos]
-                        for k, v in deductions.items()}
-    attributes = None
-    if method.impute is not None and "group" in method.impute:
-        key = method.impute["group"]
-        if key not in panel.units.columns:
-            raise InputError(Problem(str(panel.data_dir), f"impute.group '{key}' is not a column of the unit register",
-                                     f"Use one of: {', '.join(map(str, panel.units.columns))}."))
-        labels = np.append(panel.units[key].astype(object).to_numpy(), None)
-        attributes = {key: labels[pos]}  # (G, Umax), padding None
-    unit_ids = np.append(panel.units.index.to_numpy(dtype=object), None)[pos]
-    scored = score_values(method, blocks, block_deductions, present, attributes=attributes, unit_ids=unit_ids)
-    slot = np.empty(len(groups), dtype=int)
-    block_rows, block_cols = np.nonzero(pos >= 0)
-    slot[pos[block_rows, block_cols]] = block_cols
-    take = (slice(None), inverse, slot)
-    unblocked = scored.take(take)
+    chunks = town_blocks(pos, block_units)
+    whole = len(chunks) == 1
+    ids = panel.units.index.to_numpy(dtype=object)
+    labels = panel.units[impute_key].astype(object).to_numpy() if impute_key is not None else None
+    parts = []
+    blank_deduction: InputError | None = None
+    for n, towns in enumerate(chunks):
+        cpos = pos[towns]  # (towns of the block, Umax) unit positions, -1 = padding
+        members = cpos[cpos >= 0]  # the block's units, town by town
+        # the block's arrays hold its units in `members` order (all units in register order when one block)
+        local = cpos if whole else _positions_in_block(cpos)
+        take = slice(None) if whole else members
+        inputs = PanelInputs(panel, targets, method.history_needed(), None if whole else _as_slice(members))
+        values = indicator_values(method, inputs)  # (T, units of the block, I)
+        if method.missing == "fail" and np.isnan(values[1:]).any():
+            every = inputs if whole else PanelInputs(panel, targets, method.history_needed())
+            # the first problem in register order, as scoring the panel whole reports it
+            _fail_on_missing(method, values[1:] if whole else indicator_values(method, every)[1:], every,
+                             targets[1:], panel)
+        if n == 0:  # 扣分 counts of every unit, checked once, before anything is scored
+            every = inputs if whole else PanelInputs(panel, targets, method.history_needed())
+            try:
+                _fail_on_blank_deductions(method, {d["measure"]: every.measure(d["measure"])
+                                                   for d in method.deductions}, targets, panel)
+            except InputError as exc:
+                if whole:
+                    raise
+                blank_deduction = exc  # raised once no block has a missing value (reported first when whole)
+        if blank_deduction is not None:
+            continue
+        pad = np.concatenate([values, np.full(values[:, :1].shape, np.nan)], axis=1)
+        blocks = pad[:, local]  # (T, towns, Umax, I); index -1 reads the padding column
+        present = np.broadcast_to(local >= 0, blocks.shape[:-1])
+        block_deductions = {}
+        for d in method.deductions:
+            counts = inputs.measure(d["measure"])
+            block_deductions[d["measure"]] = np.concatenate([counts, np.zeros(counts[:, :1].shape)], axis=1)[:, local]
+        attributes = None if labels is None else {impute_key: np.append(labels[take], None)[local]}  # padding None
+        unit_ids = np.append(ids[take], None)[local]
+        scored = score_values(method, blocks, block_deductions, present, attributes=attributes, unit_ids=unit_ids)
+        parts.append((towns, members, scored))
+    if blank_deduction is not None:
+        raise blank_deduction
+    unblocked = _unblock(parts, pos, inverse, len(groups))
     if method.missing == "fail":
         _fail_on_unscorable(method, unblocked, targets, panel)
     lost = np.isnan(unblocked.index[1:]) & unblocked.present[1:]  # screened-out units are not errors
