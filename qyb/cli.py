@@ -33,22 +33,26 @@ def _out_path(given: str | None, default: Path) -> Path:
 
 
 def cmd_score(args) -> int:
-    import qyb
-    from qyb.data.files import write_csv_atomic
+    from qyb.data.files import write_csv_pieces_atomic
+    from qyb.data.months import parse_month
+    from qyb.edition import scorecard_blocks
+    from qyb.method import resolve_method
     from qyb.paths import DATA_PROCESSED
 
-    ed = qyb.load(args.month, args.method, args.data)
-    card = ed.scorecard
-    out = _out_path(args.out, DATA_PROCESSED / ed.month / f"scorecard_{ed.method.name}.csv")
-    write_csv_atomic(card, out)
-    _print_intake_notes(ed.panel, ed.month)
-    print(f"scorecard {ed.month} ({ed.method.name}, {len(card)} units) -> {out}")
+    month = parse_month(args.month)
+    method = resolve_method(month, args.method)
+    out = _out_path(args.out, DATA_PROCESSED / month / f"scorecard_{method.name}.csv")
+    stream = scorecard_blocks(month, method, args.data)  # validates first: bad input raises, nothing written
+    rows = write_csv_pieces_atomic(stream, out)  # town blocks one at a time (bounded memory at national scale)
+    _print_intake_notes(stream.intake, month)
+    print(f"scorecard {month} ({method.name}, {rows} units) -> {out}")
     return EXIT_OK
 
 
-def _print_intake_notes(panel, month: str) -> None:
-    """What the reader recognised or ignored in the month's own files (nothing is accepted silently)."""
-    lines = panel.intake.summary(panel.intake.read.get(month, []))
+def _print_intake_notes(intake, month: str) -> None:
+    """What the reader recognised or ignored in the month's own files (nothing is accepted silently);
+    ``intake``: the panel's :class:`~qyb.data.intake.IntakeReport`."""
+    lines = intake.summary(intake.read.get(month, []))
     if lines:
         print("注意 (recognised or ignored in the data read; `qyb validate` lists each):", file=sys.stderr)
         print("\n".join("  " + line for line in lines), file=sys.stderr)
@@ -177,6 +181,26 @@ def cmd_review(args) -> int:
     return EXIT_OK
 
 
+def cmd_store(args) -> int:
+    from qyb.data.store import default_store
+
+    store = default_store()
+    if store is None:
+        print("processed store: off (QYB_STORE)")
+        return EXIT_OK
+    if args.clear:
+        print(f"processed store {store.root}: {store.clear()} entries deleted (rebuilt from the raw files on demand)")
+        return EXIT_OK
+    entries = store.entries()
+    print(f"processed store {store.root}: {len(entries)} entries, "
+          f"{sum(e['bytes'] for e in entries) / 1e6:.1f} MB")
+    for e in entries:
+        months = f"{e['months'][0]}..{e['months'][-1]}" if e["months"] else "?"
+        print(f"  {e['entry'][:12]}  {e['units']} units x {len(e['months'])} months ({months})  "
+              f"{e['bytes'] / 1e6:.1f} MB  tables: {len(e['tables'])}  written {e['written']}  {e['data_dir']}")
+    return EXIT_OK
+
+
 def cmd_run(args) -> int:
     from qyb.report.run import run_month
 
@@ -241,6 +265,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", help="output folder for the four tables (default: data/processed/YYYY-MM/review)")
     p.set_defaults(func=cmd_review)
+    p = sub.add_parser("store", help="list (or --clear) the processed store: validated panels and scorecards")
+    p.add_argument("--clear", action="store_true", help="delete every entry (they are rebuilt on demand)")
+    p.set_defaults(func=cmd_store)
     p = sub.add_parser("run", help="the monthly job: notebooks -> reports/YYYY-MM/")
     p.add_argument("--month", help="YYYY-MM")
     p.add_argument("--latest", action="store_true", help="the latest month in the data")

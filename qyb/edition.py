@@ -27,20 +27,27 @@ from __future__ import annotations
 
 import difflib
 import html
+from collections.abc import Iterator
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
 import pandas as pd
 
+from qyb.data.intake import IntakeReport
 from qyb.data.monthfile import month_files
 from qyb.data.months import add_months, month_number, month_range, parse_month
 from qyb.data.panel import Panel, load_panel, require_month
+from qyb.data.store import SCORING_CODE, ProcessedStore, StoreMiss, panel_key, resolve_store, table_key
 from qyb.engine import ScoreTable, score_panel
+from qyb.engine.table import BLOCK_UNITS
 from qyb.errors import InputError, Problem
 from qyb.method import Method, load_method, method_for_month, resolve_method
 from qyb.paths import DATA_RAW
+from qyb.vocab import RANK_INTERVAL_SEED
 
-__all__ = ["load", "read_panel", "Edition", "UnitLookupError", "HISTORY_MONTHS", "PANEL_MONTHS", "latest_month"]
+__all__ = ["load", "read_panel", "scorecard_blocks", "ScorecardStream", "panel_months", "Edition", "UnitLookupError",
+           "HISTORY_MONTHS", "PANEL_MONTHS", "latest_month"]
 
 #: months of index history a 体检表 shows
 HISTORY_MONTHS = 12
@@ -70,7 +77,7 @@ def latest_month(data: str | Path | None = None) -> str:
 
 
 def load(month: str | None = None, method: str | Path | Method | None = None,
-         data: str | Path | None = None) -> Edition:
+         data: str | Path | None = None, store: ProcessedStore | str | Path | bool | None = None) -> Edition:
     """Read, validate and score one month: the entry point of qyb.
 
     Parameters
@@ -81,47 +88,164 @@ def load(month: str | None = None, method: str | Path | Method | None = None,
         not after it).
     data : the raw data folder (``units.csv`` and ``YYYY-MM.csv``/``.xlsx`` files); None for
         the shipped sample data.
+    store : the processed store (:mod:`qyb.data.store`): None for the default one
+        (``data/processed/store``, or ``$QYB_STORE``), False for none, or a folder.
 
     Reads ``month`` and up to :data:`PANEL_MONTHS` months before it (never after: a report
     does not look ahead), validates every file it reads (all problems at once) and scores
-    the month. Raises :class:`qyb.errors.InputError` for bad input.
+    the month. Raises :class:`qyb.errors.InputError` for bad input. When the store holds
+    this panel and scorecard for the same input files, method and code (sha256 keys), they
+    are read from it instead; otherwise they are written to it once the month has scored
+    (nothing is written for bad input). The results are the same either way.
     """
     data_dir = Path(data) if data else DATA_RAW
     month = parse_month(month) if month else latest_month(data_dir)
     m = resolve_method(month, method)
-    panel = read_panel(month, data_dir, allow_blank=m.missing != "fail", measures=m.measure_entries)
-    return Edition(panel, month, m)
+    st = resolve_store(store)
+    panel = read_panel(month, data_dir, allow_blank=m.missing != "fail", measures=m.measure_entries, store=st,
+                       save=False)
+    edition = Edition(panel, month, m, store=st)
+    if st is not None:
+        st.save_panel(panel)
+        edition.scorecard  # noqa: B018 - computed and stored now, so every later reader finds it
+    return edition
 
 
-def read_panel(month: str, data: str | Path | None = None, allow_blank: bool = False, measures=None) -> Panel:
+def read_panel(month: str, data: str | Path | None = None, allow_blank: bool = False, measures=None,
+               store: ProcessedStore | str | Path | bool | None = False, save: bool = True) -> Panel:
     """The validated panel :func:`load` reads for ``month``: the month and up to :data:`PANEL_MONTHS`
     months before it that have files (analyses that need no method, such as movements, start here),
     over the units in force in ``month``. ``measures`` is a method spec's ``measures:`` list (measures
-    it adds to the data folder's catalogue)."""
+    it adds to the data folder's catalogue).
+
+    ``store``: as for :func:`load` (default: none); the panel is read from it when it holds these
+    inputs, else read from the raw files and (``save``) written to it.
+    """
     data_dir = Path(data) if data else DATA_RAW
     month = parse_month(month)
+    months = panel_months(month, data_dir)
+
+    def read() -> Panel:
+        return load_panel(data_dir, months, allow_blank=allow_blank, measures=measures).for_month(month)
+
+    st = resolve_store(store)
+    if st is None:
+        return read()
+    panel = st.load_panel(data_dir, month, months, allow_blank, measures, read)
+    if save:
+        st.save_panel(panel)
+    return panel
+
+
+def panel_months(month: str, data_dir: Path) -> list[str]:
+    """The months :func:`read_panel` reads for ``month``: those with a file among ``month`` and the
+    :data:`PANEL_MONTHS` before it (InputError when ``month`` itself has no file)."""
     require_month(data_dir, month)
     first = add_months(month, -PANEL_MONTHS)
-    months = [mo for mo in month_files(data_dir) if month_number(first) <= month_number(mo) <= month_number(month)]
-    return load_panel(data_dir, months, allow_blank=allow_blank, measures=measures).for_month(month)
+    return [mo for mo in month_files(data_dir) if month_number(first) <= month_number(mo) <= month_number(month)]
+
+
+@dataclass
+class ScorecardStream:
+    """A month's scorecard as consecutive pieces of whole towns (iterate it), with the intake report of
+    the panel they come from (what the readers recognised or ignored in the files)."""
+
+    month: str
+    method: Method
+    intake: IntakeReport
+    pieces: Iterator[pd.DataFrame]
+
+    def __iter__(self) -> Iterator[pd.DataFrame]:
+        return iter(self.pieces)
+
+
+def scorecard_blocks(month: str | None = None, method: str | Path | Method | None = None,
+                     data: str | Path | None = None, store: ProcessedStore | str | Path | bool | None = None,
+                     block_units: int | None = None) -> ScorecardStream:
+    """The month's scorecard (the ``qyb score`` contract) as consecutive pieces of whole towns, in register
+    order: concatenated, they are the scorecard of :func:`load`.
+
+    Every figure of a unit depends on its own town only (normalisation, ranks and stars are within
+    a town), so a panel held in the processed store is read and scored one block of towns of about
+    ``block_units`` units at a time (default :data:`qyb.engine.table.BLOCK_UNITS`): memory is bounded
+    by the block, not by the number of units. The first time (no stored panel) the raw files are
+    read and validated as :func:`load` does, here, before anything is returned (bad input raises),
+    and the scorecard comes in one piece; so it does when the store is off, when it already holds
+    the whole scorecard, or when the register does not list each town's units together.
+    """
+    data_dir = Path(data) if data else DATA_RAW
+    month = parse_month(month) if month else latest_month(data_dir)
+    m = resolve_method(month, method)
+    st = resolve_store(store)
+    if st is not None:
+        key, _ = panel_key(data_dir, month, panel_months(month, data_dir), m.missing != "fail", m.measure_entries)
+        try:
+            stored = st.open_panel(key, data_dir)
+        except StoreMiss:
+            stored = None
+        if stored is not None:
+            try:
+                card = st.read_frame(key, table_key(key, "scorecard", {"month": month, "method": m.hash}))
+                return ScorecardStream(month, m, stored.intake, iter([card]))
+            except StoreMiss:
+                pass
+            blocks = stored.blocks(block_units or BLOCK_UNITS)
+            if blocks is not None:
+                return ScorecardStream(month, m, stored.intake, (Edition(p, month, m).scorecard for p in blocks))
+    edition = load(month, m, data_dir, st if st is not None else False)
+    return ScorecardStream(month, m, edition.panel.intake, iter([edition.scorecard]))
 
 
 class Edition:
     """One month of a validated panel scored under one method (see the module docstring).
 
     Built by :func:`load`, or from a panel already in memory: ``Edition(panel, month, method)``.
-    Scoring the month happens here, so a bad input fails at construction.
+    Scoring the month happens here, so a bad input fails at construction -- unless ``store``
+    (a :class:`~qyb.data.store.ProcessedStore`) already holds this month's scorecard for the
+    panel's exact inputs, method and code: then it is read, and the month is scored only when
+    something needs more than the scorecard (:attr:`table`).
     """
 
-    def __init__(self, panel: Panel, month: str, method: Method | str | None = None):
+    def __init__(self, panel: Panel, month: str, method: Method | str | None = None,
+                 store: ProcessedStore | None = None):
         self.panel = panel
         self.month = parse_month(month)
         self.method = resolve_method(self.month, method)
+        self.store = store
         if self.month not in panel.months:
             raise InputError(Problem(str(panel.data_dir), f"the panel holds no data for {self.month}",
                                      f"Add {self.month}.csv, or choose another month."))
-        self.table: ScoreTable = score_panel(panel, self.method, [self.month])
+        self._table: ScoreTable | None = None
+        self._card: pd.DataFrame | None = self._stored_scorecard()
+        if self._card is None:
+            self._table = score_panel(panel, self.method, [self.month])
         self._intervals: dict[tuple, pd.DataFrame] = {}
+
+    @property
+    def table(self) -> ScoreTable:
+        """The month scored under the method (every engine array: values, scores, steps)."""
+        if self._table is None:
+            self._table = score_panel(self.panel, self.method, [self.month])
+        return self._table
+
+    # ------------------------------------------------------------ the processed store
+    def _store_params(self, **params) -> dict:
+        return {"month": self.month, "method": self.method.hash, **params}
+
+    def _stored_scorecard(self) -> pd.DataFrame | None:
+        if self.store is None or self.panel.store_key is None:
+            return None
+        key = table_key(self.panel.store_key, "scorecard", self._store_params())
+        try:
+            return self.store.read_frame(self.panel.store_key, key)
+        except StoreMiss:
+            return None
+
+    def _stored(self, name: str, params: dict, build, code: tuple[str, ...] = SCORING_CODE) -> pd.DataFrame:
+        """``build()``, or its copy in the processed store (written there on first use)."""
+        if self.store is None or self.panel.store_key is None:
+            return build()
+        return self.store.frame(self.panel.store_key, name, self._store_params(**params), build, code)
 
     # ------------------------------------------------------------ what it is
     @property
@@ -205,8 +329,14 @@ class Edition:
         """The month's scorecard: one row per unit (the ``qyb score`` contract) plus
         ``rank_prev_published`` / ``method_prev_published``: last month's rank under the method
         in force then (what a reader of last month's list saw)."""
-        card = self.table.scorecard(self.month)
-        return _add_published_previous(card, self.panel, self.month, self.method)
+        if self._card is not None:
+            return self._card
+
+        def build() -> pd.DataFrame:
+            card = self.table.scorecard(self.month)
+            return _add_published_previous(card, self.panel, self.month, self.method)
+
+        return self._stored("scorecard", {}, build)
 
     @cached_property
     def history_table(self) -> ScoreTable:
@@ -304,12 +434,17 @@ class Edition:
 
     def rank_intervals(self, draws: int = 2000, seed: int | None = None) -> pd.DataFrame:
         """Rank intervals of every unit by resampling the month's counts through the full method."""
-        from qyb.movements.intervals import DEFAULT_SEED, rank_intervals
-
-        seed = DEFAULT_SEED if seed is None else seed
+        seed = RANK_INTERVAL_SEED if seed is None else seed
         key = (int(draws), seed)
+
+        def draw() -> pd.DataFrame:  # the resampling code (and scipy) is imported only to draw
+            from qyb.movements.intervals import rank_intervals
+
+            return rank_intervals(self.panel, self.month, self.method, n_draws=int(draws), seed=seed)
+
         if key not in self._intervals:
-            self._intervals[key] = rank_intervals(self.panel, self.month, self.method, n_draws=int(draws), seed=seed)
+            self._intervals[key] = self._stored("rank_intervals", {"draws": int(draws), "seed": seed}, draw,
+                                                SCORING_CODE + ("movements", "stats"))
         return self._intervals[key]
 
     def previous(self) -> Edition | None:
@@ -318,7 +453,7 @@ class Edition:
         if prev not in self.panel.months:
             return None
         try:
-            return Edition(self.panel, prev, method_for_month(prev))
+            return Edition(self.panel, prev, method_for_month(prev), store=self.store)
         except InputError:
             return None
 

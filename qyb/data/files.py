@@ -26,7 +26,7 @@ from qyb.data.text import cell_name, clean_cell
 from qyb.errors import InputError, Problem, ProblemLog
 
 __all__ = ["Grid", "ReadLimits", "display_path", "read_grids", "xlsx_uncached_formulas", "sha256_file",
-           "write_bytes_atomic", "csv_bytes", "write_csv_atomic", "zip_with_fixed_times"]
+           "write_bytes_atomic", "csv_bytes", "write_csv_atomic", "write_csv_pieces_atomic", "zip_with_fixed_times"]
 
 _MERGE = re.compile(rb'<mergeCell ref="([A-Z]+)(\d+):([A-Z]+)(\d+)"')
 
@@ -339,3 +339,43 @@ def zip_with_fixed_times(data: bytes, stamp: _dt.datetime) -> bytes:
                 body = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*(<)", rb"\g<1>" + iso.encode() + rb"\2", body)
             dst.writestr(fixed, body)
     return out.getvalue()
+
+
+def write_csv_pieces_atomic(frames, path: Path) -> int:
+    """Write consecutive pieces of one table as a single CSV, as :func:`csv_bytes` writes the whole
+    (same bytes), one piece in memory at a time, to a temporary file renamed into place. Nothing is
+    created before the first piece exists (a piece that raises leaves no file, no folder).
+    Returns the number of rows written."""
+    path = Path(path)
+    if path.is_dir():
+        raise InputError(Problem(str(path), "the output path is a folder", "Give a file name, e.g. out.csv."))
+    rows, fh, tmp, made = 0, None, None, []
+    try:
+        for n, frame in enumerate(frames):
+            if fh is None:
+                made = [p for p in (path.parent, *path.parent.parents) if not p.exists()]
+                path.parent.mkdir(parents=True, exist_ok=True)
+                fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+                fh = os.fdopen(fd, "wb")
+            text = frame.to_csv(index=False, header=n == 0, lineterminator="\n", float_format="%.10g")
+            fh.write(text.encode("utf-8-sig" if n == 0 else "utf-8"))
+            rows += len(frame)
+        if fh is None:
+            raise ValueError("write_csv_pieces_atomic: no piece to write")
+        fh.close()
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, path)
+    except BaseException:
+        if fh is not None:
+            fh.close()
+        if tmp is not None and os.path.exists(tmp):
+            os.unlink(tmp)
+        for folder in made:  # deepest first: the folders this call created, now empty
+            try:
+                folder.rmdir()
+            except OSError:
+                break
+        raise
+    return rows

@@ -219,8 +219,21 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m qyb.sample", description="Write the synthetic sample data set.")
     parser.add_argument("--out", default="data/raw", help="folder to write into (default data/raw)")
     parser.add_argument("--seed", type=int, default=SEED)
+    parser.add_argument("--towns", type=int, default=1,
+                        help="copy the sample into this many towns of 29 units (figures jittered by 30 %%)")
     args = parser.parse_args(argv)
-    paths = write(Path(args.out), args.seed)
+    if args.towns > 1:
+        import tempfile
+
+        from qyb.data.panel import load_panel
+        from qyb.sample.replicate import replicate, write_raw
+
+        with tempfile.TemporaryDirectory() as tmp:
+            write(Path(tmp), args.seed)
+            paths = write_raw(replicate(load_panel(Path(tmp)), args.towns, jitter=0.3, seed=args.seed),
+                              Path(args.out))
+    else:
+        paths = write(Path(args.out), args.seed)
     print(f"wrote {len(paths)} files to {args.out}")
     return 0
 
