@@ -11,7 +11,7 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --upgrade pip
 	$(BIN)/python -m pip install -e '.[dev]'
-	$(BIN)/python -m qyb.report.run --install-kernel  # the Jupyter kernel "qyb" the notebooks name
+	$(BIN)/python -m qyb.report.run --install-kernel --warm  # the kernel "qyb" the notebooks name; first-run caches
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -96,6 +96,13 @@ def movement_phrase(rank, rank_prev) -> str:
     return f"{movement_text(rank, rank_prev)}（上期第{int(rank_prev)}名）"
 
 
+# ---------------------------------------------------------------- reproducible draws
+#: The seed of the published rank intervals (the date of the second edition, 2023-03-01): the one
+#: constant every reader of them (the run, the notebooks, the processed store) shares without
+#: importing the resampling code.
+RANK_INTERVAL_SEED = 20230301
+
+
 # ---------------------------------------------------------------- display rounding
 #: One rounding rule for display: the index to 2 decimals (ties on the 榜单 are visible), every
 #: other score to 1 decimal. Round half away from zero, as a reader does by hand.

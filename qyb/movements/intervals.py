@@ -58,6 +58,7 @@ from qyb.data.panel import Panel
 from qyb.engine import PanelInputs, Scores, score_values
 from qyb.engine.transforms import indicator_values
 from qyb.method import Method
+from qyb.vocab import RANK_INTERVAL_SEED
 
 __all__ = [
     "RESAMPLING_METHOD",
@@ -79,7 +80,7 @@ __all__ = [
 
 RESAMPLING_METHOD = ("parametric bootstrap of counts (Poisson / negative binomial; zero counts from a gamma "
                      "posterior with a one-month town-rate prior; attainment beta-binomial)")
-DEFAULT_SEED = 20230301
+DEFAULT_SEED = RANK_INTERVAL_SEED
 DISPERSION_WINDOW = 12
 RANK_INTERVAL_COLUMNS = ("unit_id", "rank", "rank_median", "rank_p05", "rank_p95", "p_top3", "p_same_stars")
 

@@ -100,10 +100,10 @@ class Page:
     def rank_intervals(self, draws: int = 2000, seed: int | None = None) -> pd.DataFrame:
         """The month's rank intervals: the run's ``tables/rank_intervals.csv`` when it matches, else drawn
         (and written there)."""
-        from qyb.movements.intervals import DEFAULT_SEED
+        from qyb.vocab import RANK_INTERVAL_SEED  # not the resampling code: reading the run's file needs no scipy
 
         ed = self.edition
-        seed = DEFAULT_SEED if seed is None else int(seed)
+        seed = RANK_INTERVAL_SEED if seed is None else int(seed)
         path = self.tables / "rank_intervals.csv"
         if path.is_file():
             cached = pd.read_csv(path, encoding="utf-8-sig", dtype={"unit_id": str, "month": str, "method": str})

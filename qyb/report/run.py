@@ -157,17 +157,28 @@ def ensure_kernel(name: str = KERNEL_NAME) -> str:
     return name
 
 
+_HTML_LOCK = threading.Lock()
+_HTML_EXPORTER = None
+
+
 def notebook_html(nb) -> str:
-    """Executed notebook -> standalone HTML without code, prompts or the parameter cells."""
+    """Executed notebook -> standalone HTML without code, prompts or the parameter cells.
+
+    One exporter serves every notebook of the process (its templates are compiled once, not per
+    page); conversions take turns, as an exporter keeps per-call state.
+    """
     import copy
 
     from nbconvert import HTMLExporter
 
+    global _HTML_EXPORTER
     nb = copy.deepcopy(nb)
     nb.cells = [c for c in nb.cells
                 if not {"injected-parameters", "parameters"} & set(c.get("metadata", {}).get("tags", []))]
-    exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
-    body, _ = exporter.from_notebook_node(nb)
+    with _HTML_LOCK:
+        if _HTML_EXPORTER is None:
+            _HTML_EXPORTER = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
+        body, _ = _HTML_EXPORTER.from_notebook_node(nb)
     return body
 
 
@@ -358,15 +369,10 @@ def run_month(args, registry: list[NotebookSpec] | None = None, kernel: str = KE
     build = Path(tempfile.mkdtemp(prefix=f".build-{month}-", dir=reports_root))
     parameters = {"month": month, "method": getattr(args, "method", None) or method.name,
                   "data_dir": str(data_dir), "output_dir": str(build), "unit": ""}
+    # with the processed store, tables the notebooks share are drawn once, by whichever process asks
+    # first (the others wait on the store's lock and read them): the notebooks start at once
+    shared = edition.store is not None and panel.store_key is not None
     try:
-        # 2 + 3. notebooks in worker threads; the 榜单 files in this thread meanwhile
-        with _Timer(progress, "rank intervals"):  # once: the notebooks read tables/rank_intervals.csv
-            intervals = edition.rank_intervals()
-            write_csv_atomic(intervals, build / "tables" / "rank_intervals.csv")
-        table = ranking.ranking_table(card, method, intervals=intervals)
-        notes = [ranking.method_change_note(card)]
-        if panel.synthetic:
-            notes.insert(0, SYNTHETIC_BANNER)
         errors: list[BaseException] = []
 
         def run_notebooks():
@@ -376,13 +382,32 @@ def run_month(args, registry: list[NotebookSpec] | None = None, kernel: str = KE
             except BaseException as exc:  # re-raised in the main thread
                 errors.append(exc)
 
+        def draw_intervals():  # the notebooks read them from tables/rank_intervals.csv (or the store)
+            with _Timer(progress, "rank intervals"):
+                drawn = edition.rank_intervals()
+                write_csv_atomic(drawn, build / "tables" / "rank_intervals.csv")
+            return drawn
+
         worker = threading.Thread(target=run_notebooks, name="qyb-notebooks")
+        intervals = None if shared else draw_intervals()
         t_nb = time.perf_counter()
         worker.start()
-        with _Timer(progress, "xlsx + csv"):
-            write_bytes_atomic(ranking_csv_bytes(table), build / "ranking.csv")
-            write_bytes_atomic(ranking_xlsx_bytes(table, notes=notes, month=month), build / "ranking.xlsx")
-        worker.join()
+        try:  # 2 + 3. notebooks in worker threads; in this thread meanwhile the shared tables, the 榜单 files
+            if shared:
+                intervals = draw_intervals()
+                with _Timer(progress, "rank intervals (previous month)"):  # 02_movements compares with them
+                    previous = edition.previous()
+                    if previous is not None:
+                        previous.rank_intervals()
+            table = ranking.ranking_table(card, method, intervals=intervals)
+            notes = [ranking.method_change_note(card)]
+            if panel.synthetic:
+                notes.insert(0, SYNTHETIC_BANNER)
+            with _Timer(progress, "xlsx + csv"):
+                write_bytes_atomic(ranking_csv_bytes(table), build / "ranking.csv")
+                write_bytes_atomic(ranking_xlsx_bytes(table, notes=notes, month=month), build / "ranking.xlsx")
+        finally:
+            worker.join()  # never remove the build folder under running notebooks
         if errors:
             raise errors[0]
         progress.steps["notebooks (wall)"] = time.perf_counter() - t_nb
@@ -417,8 +442,82 @@ def run_month(args, registry: list[NotebookSpec] | None = None, kernel: str = KE
             shutil.rmtree(build, ignore_errors=True)
 
 
-if __name__ == "__main__":  # python -m qyb.report.run --install-kernel
-    if sys.argv[1:] == ["--install-kernel"]:
+def notebook_imports(notebook: Path) -> str:
+    """The import statements of a notebook (top-level ``import``/``from`` lines of its code cells, a
+    statement continued over lines kept whole): what its kernel loads before any work."""
+    import nbformat
+
+    nb = nbformat.read(str(notebook), as_version=4)
+    lines = []
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        text = cell.source.splitlines()
+        i = 0
+        while i < len(text):
+            if text[i].startswith(("import ", "from ")):
+                block = [text[i]]
+                while block[-1].rstrip().endswith(("(", ",", "\\")) and i + 1 < len(text):
+                    i += 1
+                    block.append(text[i])
+                lines.append("\n".join(block))
+            i += 1
+    return "\n".join(dict.fromkeys(lines))
+
+
+def warm_caches(kernel: str = KERNEL_NAME) -> dict[str, float]:
+    """Do once, at install time, what a first run would otherwise pay for (``make install``).
+
+    * bytecode of the qyb package (``compileall``: a fresh clone has none, and four kernels would
+      compile it at the same moment);
+    * matplotlib's font list cache and the bundled CJK font, by drawing one labelled figure;
+    * the kernel's first start (IPython profile, history database, Jupyter runtime folder) and the
+      notebooks' imports, by running a notebook of those imports through papermill once.
+
+    Returns the seconds each step took.
+    """
+    import compileall
+    import io
+
+    steps: dict[str, float] = {}
+    t0 = time.perf_counter()
+    package = Path(__file__).resolve().parents[1]
+    compileall.compile_dir(str(package), quiet=2, workers=1)
+    steps["bytecode"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    from matplotlib.figure import Figure
+
+    from qyb.plots.base import use_cjk_font
+
+    use_cjk_font()
+    fig = Figure(figsize=(2, 1))
+    fig.add_subplot().set_title("平安形势指数 ★★★")
+    fig.savefig(io.BytesIO(), format="png")
+    steps["fonts"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    ensure_kernel(kernel)
+    imports = "\n".join(dict.fromkeys(notebook_imports(spec.source()) for spec in REGISTRY))
+    with tempfile.TemporaryDirectory() as tmp:
+        nb = new_notebook(cells=[new_code_cell(imports)])
+        nb.metadata["kernelspec"] = {"name": kernel, "display_name": kernel, "language": "python"}
+        source = Path(tmp) / "warm.ipynb"
+        nbformat.write(nb, str(source))
+        run_papermill(source, Path(tmp) / "warm.out.ipynb", {}, kernel, working_dir=Path(tmp))
+    steps["kernel"] = time.perf_counter() - t0
+    return steps
+
+
+if __name__ == "__main__":  # python -m qyb.report.run --install-kernel [--warm]
+    flags = set(sys.argv[1:])
+    if flags and flags <= {"--install-kernel", "--warm"}:
         print(f"kernel {ensure_kernel()} installed in {sys.prefix}")
+        if "--warm" in flags:
+            took = warm_caches()
+            print("caches warmed: " + ", ".join(f"{k} {v:.1f} s" for k, v in took.items()))
     else:
-        print("usage: python -m qyb.report.run --install-kernel   (the monthly run itself is `qyb run`)")
+        print("usage: python -m qyb.report.run --install-kernel [--warm]   (the monthly run itself is `qyb run`)")
