@@ -32,19 +32,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from timing import best
+
 import qyb
 from qyb.engine import score_values
 from qyb.review.montecarlo import UncertaintyModel, sobol_rank_shift
-
-
-def best(func, repeat: int) -> float:
-    func()  # warm-up
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        func()
-        times.append(time.perf_counter() - t0)
-    return min(times)
 
 
 def main(argv=None) -> None:

@@ -7,9 +7,8 @@
 """
 from __future__ import annotations
 
-import time
-
 import numpy as np
+from timing import best
 
 from qyb.data.months import month_range
 from qyb.data.panel import load_panel
@@ -19,12 +18,7 @@ from qyb.paths import DATA_RAW
 
 
 def best_of(func, repeat=5):
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        func()
-        times.append(time.perf_counter() - start)
-    return min(times)
+    return best(func, repeat, warm_up=False)
 
 
 def main() -> None:
