@@ -241,10 +241,17 @@ class Edition:
         except StoreMiss:
             return None
 
-    def _stored(self, name: str, params: dict, build, code: tuple[str, ...] = SCORING_CODE) -> pd.DataFrame:
-        """``build()``, or its copy in the processed store (written there on first use)."""
+    def _stored(self, name: str, params: dict, build, code: tuple[str, ...] = SCORING_CODE) -> pd.DataFrame | None:
+        """``build()``, or its copy in the processed store (written there on first use). ``build=None``:
+        the stored copy only (None when there is none)."""
         if self.store is None or self.panel.store_key is None:
-            return build()
+            return None if build is None else build()
+        if build is None:
+            key = table_key(self.panel.store_key, name, self._store_params(**params), code)
+            try:
+                return self.store.read_frame(self.panel.store_key, key)
+            except StoreMiss:
+                return None
         return self.store.frame(self.panel.store_key, name, self._store_params(**params), build, code)
 
     # ------------------------------------------------------------ what it is
@@ -432,19 +439,26 @@ class Edition:
         baselines = None if baseline is None else [baseline]
         return movements_all(self.panel, self.month, indicators, baselines)
 
-    def rank_intervals(self, draws: int = 2000, seed: int | None = None) -> pd.DataFrame:
-        """Rank intervals of every unit by resampling the month's counts through the full method."""
+    def rank_intervals(self, draws: int = 2000, seed: int | None = None, *, draw: bool = True) -> pd.DataFrame | None:
+        """Rank intervals of every unit by resampling the month's counts through the full method.
+
+        ``draw=False``: only intervals already drawn (kept by this edition or in the processed store),
+        else None (the monthly run waits for a notebook to draw them rather than draw them twice).
+        """
         seed = RANK_INTERVAL_SEED if seed is None else seed
         key = (int(draws), seed)
 
-        def draw() -> pd.DataFrame:  # the resampling code (and scipy) is imported only to draw
+        def drawn() -> pd.DataFrame:  # the resampling code (and scipy) is imported only to draw
             from qyb.movements.intervals import rank_intervals
 
             return rank_intervals(self.panel, self.month, self.method, n_draws=int(draws), seed=seed)
 
         if key not in self._intervals:
-            self._intervals[key] = self._stored("rank_intervals", {"draws": int(draws), "seed": seed}, draw,
-                                                SCORING_CODE + ("movements", "stats"))
+            found = self._stored("rank_intervals", {"draws": int(draws), "seed": seed}, drawn if draw else None,
+                                 SCORING_CODE + ("movements", "stats"))
+            if found is None:
+                return None
+            self._intervals[key] = found
         return self._intervals[key]
 
     def previous(self) -> Edition | None:

@@ -308,6 +308,17 @@ def execute_all(specs: list[NotebookSpec], parameters: dict, build: Path, progre
         raise NotebookFailed(spec.name, source, error, kept) from exc
 
 
+def _when_stored(read, worker: threading.Thread, poll: float = 0.1):
+    """``read()`` once it returns something, polling while ``worker`` (the notebooks) runs; None if the
+    notebooks ended without storing it."""
+    while True:
+        alive = worker.is_alive()
+        found = read()
+        if found is not None or not alive:
+            return found
+        time.sleep(poll)
+
+
 # ---------------------------------------------------------------- publishing
 def publish(build: Path, final: Path) -> None:
     """Rename ``build`` to ``final``; an existing ``final`` is renamed aside first and deleted after."""
@@ -369,8 +380,9 @@ def run_month(args, registry: list[NotebookSpec] | None = None, kernel: str = KE
     build = Path(tempfile.mkdtemp(prefix=f".build-{month}-", dir=reports_root))
     parameters = {"month": month, "method": getattr(args, "method", None) or method.name,
                   "data_dir": str(data_dir), "output_dir": str(build), "unit": ""}
-    # with the processed store, tables the notebooks share are drawn once, by whichever process asks
-    # first (the others wait on the store's lock and read them): the notebooks start at once
+    # with the processed store, the tables the notebooks share are drawn once, in the first kernel that
+    # asks (the others wait on the store's lock and read them): the notebooks start at once, and this
+    # process, whose threads serve the kernels, reads the rank intervals when a notebook has stored them
     shared = edition.store is not None and panel.store_key is not None
     try:
         errors: list[BaseException] = []
@@ -392,13 +404,11 @@ def run_month(args, registry: list[NotebookSpec] | None = None, kernel: str = KE
         intervals = None if shared else draw_intervals()
         t_nb = time.perf_counter()
         worker.start()
-        try:  # 2 + 3. notebooks in worker threads; in this thread meanwhile the shared tables, the 榜单 files
+        try:  # 2 + 3. notebooks in worker threads; in this thread meanwhile the 榜单 files
             if shared:
-                intervals = draw_intervals()
-                with _Timer(progress, "rank intervals (previous month)"):  # 02_movements compares with them
-                    previous = edition.previous()
-                    if previous is not None:
-                        previous.rank_intervals()
+                with _Timer(progress, "rank intervals (from a notebook)"):
+                    intervals = _when_stored(lambda: edition.rank_intervals(draw=False), worker)
+                intervals = draw_intervals() if intervals is None else intervals
             table = ranking.ranking_table(card, method, intervals=intervals)
             notes = [ranking.method_change_note(card)]
             if panel.synthetic:

@@ -1,5 +1,6 @@
 """The monthly run and the processed store: the notebooks' kernels read what the run validated and drew,
-nothing is validated or drawn twice, and a later look at the month builds nothing."""
+nothing is validated or drawn twice, the report is the same without the store, and a later look at the
+month builds nothing."""
 from __future__ import annotations
 
 import os
@@ -36,6 +37,18 @@ def test_the_notebooks_of_a_run_share_one_validation_and_one_draw(tmp_path, monk
     assert not [e for e in writes if e["pid"] in kernels and e["name"] in ("panel", "scorecard", "rank_intervals")
                 and e["key"] in {w["key"] for w in writes if w["pid"] == me}]
     assert (tmp_path / "reports" / MONTH / "tables" / "rank_intervals.csv").is_file()
+
+    # the same report without the store: every table, figure and 榜单 file the same bytes
+    monkeypatch.setenv(STORE_ENV, "off")
+    plain = SimpleNamespace(**{**vars(args), "reports": str(tmp_path / "plain")})
+    assert run_month(plain) == 0
+    published = [tmp_path / "reports" / MONTH, tmp_path / "plain" / MONTH]
+    outputs = [sorted(p.relative_to(root).as_posix() for p in root.rglob("*")
+                      if p.suffix in (".csv", ".xlsx", ".png")) for root in published]
+    assert outputs[0] == outputs[1] and "ranking.xlsx" in outputs[0] and "tables/rank_intervals.csv" in outputs[0]
+    for name in outputs[0]:
+        assert (published[0] / name).read_bytes() == (published[1] / name).read_bytes(), name
+    monkeypatch.setenv(STORE_ENV, str(store.root))
 
     # a later look at the month (an analyst, the next run) finds everything: nothing is built again
     later = ProcessedStore(store.root)
