@@ -1,17 +1,20 @@
 #!/usr/bin/env python3
 """Benchmark of the monthly run (not a timed test): wall time beside its floor, measured in the same run.
 
+Both are timed from the start of a fresh process to its end, as a user meets them:
+
 * **floor**: the fixed cost of the notebooks: one notebook per entry of the run's registry, each
   holding only the imports of that report notebook, executed one after another by papermill in
-  this one process, with the run's kernel.
-* **run (new month)**: :func:`qyb.report.run.run_month` on the shipped sample into a temporary
-  reports folder, with an empty processed store (a month seen for the first time: validate, score,
-  draw the rank intervals, notebooks, HTML, XLSX, publish).
-* **run (again)**: the same month once more, the store now holding its panel, scorecard and rank
-  intervals (a re-run: a correction to the report, a second method).
+  one process (``python -c``), with the run's kernel.
+* **run (new month)**: ``qyb run --month M`` on the shipped sample into a temporary reports folder,
+  with an empty processed store (a month seen for the first time: validate, score, draw the rank
+  intervals, notebooks, HTML, XLSX, publish).
+* **run (again)**: the same command once more, the store now holding the month's panel, scorecard
+  and rank intervals (a re-run: a correction to the report, a second method).
 
-Best of ``--repeat`` of each, after one warm-up of the floor (disk cache, bytecode). Target:
-run / floor <= 1.2 on the 2-core machine.
+Best of ``--repeat`` of each, interleaved, after one warm-up of the floor (disk cache, bytecode).
+Target: run / floor <= 1.2 on the 2-core machine; timings on a busy machine mean little (the load
+average is printed).
 
     .venv/bin/python benchmarks/run_benchmark.py [--month 2023-03] [--repeat 3]
 """
@@ -20,11 +23,11 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
-from types import SimpleNamespace
 
 import nbformat
 from nbformat.v4 import new_code_cell, new_notebook
@@ -32,17 +35,18 @@ from nbformat.v4 import new_code_cell, new_notebook
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from qyb.data.store import STORE_ENV
-from qyb.report.run import (
-    KERNEL_NAME,
-    REGISTRY,
-    NotebookSpec,
-    ensure_kernel,
-    notebook_imports,
-    run_month,
-    run_papermill,
-)
+from qyb.report.run import KERNEL_NAME, REGISTRY, NotebookSpec, ensure_kernel, notebook_imports
 
 TARGET = 1.2
+QYB = Path(sys.executable).with_name("qyb")
+FLOOR = """
+import sys
+from pathlib import Path
+from qyb.report.run import KERNEL_NAME, run_papermill
+out = Path(sys.argv[1])
+for source in sys.argv[2:]:
+    run_papermill(Path(source), out / Path(source).name, {}, KERNEL_NAME, working_dir=out)
+"""
 
 
 def floor_specs(folder: Path) -> list[NotebookSpec]:
@@ -57,26 +61,27 @@ def floor_specs(folder: Path) -> list[NotebookSpec]:
     return specs
 
 
-def time_floor(specs: list[NotebookSpec], work: Path) -> float:
-    """The imports-only notebooks, one after another, by papermill in this process."""
-    out = Path(tempfile.mkdtemp(prefix="floor-", dir=work))
+def timed(argv: list[str], env: dict | None = None) -> float:
     t0 = time.perf_counter()
-    for spec in specs:
-        run_papermill(spec.source(), out / f"{spec.name}.ipynb", {}, KERNEL_NAME, working_dir=out)
-    return time.perf_counter() - t0
+    done = subprocess.run(argv, env={**os.environ, **(env or {})}, capture_output=True, text=True, check=False)
+    elapsed = time.perf_counter() - t0
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(argv[:3])} failed (exit {done.returncode}):\n{done.stderr[-2000:]}")
+    return elapsed
+
+
+def time_floor(specs: list[NotebookSpec], work: Path) -> float:
+    """The imports-only notebooks, one after another, by papermill in one fresh process."""
+    out = Path(tempfile.mkdtemp(prefix="floor-", dir=work))
+    return timed([sys.executable, "-c", FLOOR, str(out), *[str(s.source()) for s in specs]])
 
 
 def time_run(month: str, work: Path, store: Path, fresh: bool) -> float:
+    """``qyb run`` in a fresh process; ``fresh``: with an empty processed store."""
     if fresh and store.exists():
         shutil.rmtree(store)
-    args = SimpleNamespace(month=month, latest=False, method=None, data=None,
-                           reports=str(work / "reports"), quiet=True)
-    t0 = time.perf_counter()
-    status = run_month(args)
-    elapsed = time.perf_counter() - t0
-    if status != 0:
-        raise SystemExit(f"the run failed (exit {status})")
-    return elapsed
+    return timed([str(QYB), "run", "--month", month, "--reports", str(work / "reports"), "--quiet"],
+                 {STORE_ENV: str(store)})
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -87,22 +92,14 @@ def main(argv: list[str] | None = None) -> int:
     ensure_kernel()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        store = work / "store"
-        before = os.environ.get(STORE_ENV)
-        os.environ[STORE_ENV] = str(store)  # the run's store, shared with its kernels; never the project's
-        try:
-            specs = floor_specs(work)
-            time_floor(specs, work)  # warm-up: disk cache, bytecode, font cache
-            floors, fresh, again = [], [], []
-            for _ in range(args.repeat):
-                floors.append(time_floor(specs, work))
-                fresh.append(time_run(args.month, work, store, fresh=True))
-                again.append(time_run(args.month, work, store, fresh=False))
-        finally:
-            if before is None:
-                os.environ.pop(STORE_ENV, None)
-            else:
-                os.environ[STORE_ENV] = before
+        store = work / "store"  # the run's own store, never the project's
+        specs = floor_specs(work)
+        time_floor(specs, work)  # warm-up: disk cache, bytecode, font cache
+        floors, fresh, again = [], [], []
+        for _ in range(args.repeat):
+            floors.append(time_floor(specs, work))
+            fresh.append(time_run(args.month, work, store, fresh=True))
+            again.append(time_run(args.month, work, store, fresh=False))
     floor, run, rerun = min(floors), min(fresh), min(again)
     print(f"monthly run {args.month}: {len(REGISTRY)} notebooks ({', '.join(s.name for s in REGISTRY)}); "
           f"load average {os.getloadavg()[0]:.2f}, {os.cpu_count()} CPUs; best of {args.repeat}")
