@@ -191,6 +191,10 @@ def cmd_store(args) -> int:
     if args.clear:
         print(f"processed store {store.root}: {store.clear()} entries deleted (rebuilt from the raw files on demand)")
         return EXIT_OK
+    if args.prune is not None:
+        print(f"processed store {store.root}: {store.prune(args.prune)} entries not read for {args.prune:g} days "
+              "deleted")
+        return EXIT_OK
     entries = store.entries()
     print(f"processed store {store.root}: {len(entries)} entries, "
           f"{sum(e['bytes'] for e in entries) / 1e6:.1f} MB")
@@ -265,8 +269,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", help="output folder for the four tables (default: data/processed/YYYY-MM/review)")
     p.set_defaults(func=cmd_review)
-    p = sub.add_parser("store", help="list (or --clear) the processed store: validated panels and scorecards")
+    p = sub.add_parser("store", help="list (--clear, --prune DAYS) the processed store: validated panels, scorecards")
     p.add_argument("--clear", action="store_true", help="delete every entry (they are rebuilt on demand)")
+    p.add_argument("--prune", type=float, metavar="DAYS", help="delete the entries not read for DAYS days")
     p.set_defaults(func=cmd_store)
     p = sub.add_parser("run", help="the monthly job: notebooks -> reports/YYYY-MM/")
     p.add_argument("--month", help="YYYY-MM")

@@ -71,6 +71,8 @@ _LIBRARIES = ("numpy", "pandas", "pyarrow")
 _PACKAGE = Path(__file__).resolve().parents[1]
 _OFF = {"off", "0", "none", "false", "no"}
 MANIFEST = "manifest.json"
+#: touched each time an entry is read: what ``qyb store --prune`` goes by
+USED = ".used"
 #: the store's log of hits and writes (one JSON line each), rotated beyond LOG_LIMIT bytes
 LOG, LOG_LIMIT = "events.log", 1_000_000
 
@@ -468,6 +470,7 @@ class ProcessedStore:
         units = _read_frame(entry / "units.parquet", manifest.get("units_dtypes"))
         renames = (_read_frame(entry / "renames.parquet", manifest.get("renames_dtypes"))
                    if "renames.parquet" in files else None)
+        _touch(entry / USED)
         return StoredPanel(key, entry, manifest, units, renames, Path(data_dir))
 
     def panel_blocks(self, key: str, data_dir: Path, block_units: int) -> Iterator[Panel] | None:
@@ -523,6 +526,7 @@ class ProcessedStore:
                               RuntimeWarning, stacklevel=3)
                 return
             self._keep_tables(self.entry(key), build)
+            _touch(build / USED)
             _replace_dir(build, self.entry(key))
             self._note("write", "panel", key)
         finally:
@@ -637,11 +641,22 @@ class ProcessedStore:
                 manifest = {}
             tables = [json.loads(p.read_text(encoding="utf-8")).get("name", "?") for p in sorted(entry.glob("*.json"))
                       if p.name != MANIFEST]
+            used = entry / USED if (entry / USED).is_file() else entry / MANIFEST
             out.append({"entry": entry.name, "data_dir": manifest.get("data_dir", "?"),
                         "months": manifest.get("months", []), "units": manifest.get("units"),
                         "bytes": sum(p.stat().st_size for p in entry.iterdir() if p.is_file()),
-                        "tables": tables, "written": manifest.get("written", "?")})
+                        "tables": tables, "written": manifest.get("written", "?"),
+                        "used": used.stat().st_mtime if used.exists() else 0.0})
         return out
+
+    def prune(self, days: float) -> int:
+        """Delete the entries not read for ``days`` days (a panel of inputs since changed is never read
+        again); returns how many. Safe at any time: an entry is only ever a saving."""
+        cutoff = time.time() - days * 86400
+        old = [e for e in self.entries() if e["used"] < cutoff]
+        for e in old:
+            shutil.rmtree(self.root / e["entry"], ignore_errors=True)
+        return len(old)
 
     def clear(self) -> int:
         """Delete every entry; returns how many there were."""
@@ -659,6 +674,13 @@ class ProcessedStore:
         except OSError as exc:
             warnings.warn(f"processed store {self.root} not written ({exc}); results are computed without it",
                           RuntimeWarning, stacklevel=3)
+
+
+def _touch(path: Path) -> None:
+    try:
+        path.touch()
+    except OSError:  # a read-only store is still read
+        pass
 
 
 def _relative(path: Path, folder: Path) -> str:

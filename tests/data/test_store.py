@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import time
 
 import numpy as np
 import pandas as pd
@@ -340,6 +341,15 @@ def test_qyb_store_lists_and_clears(raw, tmp_path, capsys, monkeypatch):
     qyb.load(MONTH, data=raw)
     code, out, _ = run_cli(capsys, "store")
     assert code == 0 and "1 entries" in out and "29 units x 15 months (2022-01..2023-03)" in out
+    entry = next(p for p in (tmp_path / "store").iterdir() if p.is_dir())
+    os.utime(entry / ".used", (time.time() - 10 * 86400,) * 2)  # last read ten days ago
+    assert "0 entries not read for 30 days deleted" in run_cli(capsys, "store", "--prune", "30")[1]
+    assert "1 entries" in run_cli(capsys, "store")[1]
+    qyb.load(MONTH, data=raw)  # read again: used today
+    assert "0 entries not read for 5 days deleted" in run_cli(capsys, "store", "--prune", "5")[1]
+    os.utime(entry / ".used", (time.time() - 10 * 86400,) * 2)
+    assert "1 entries not read for 5 days deleted" in run_cli(capsys, "store", "--prune", "5")[1]
+    qyb.load(MONTH, data=raw)
     code, out, _ = run_cli(capsys, "store", "--clear")
     assert code == 0 and "1 entries deleted" in out
     assert run_cli(capsys, "store")[1].count("0 entries") == 1
