@@ -162,9 +162,9 @@ def cmd_intervals(args) -> int:
     from qyb.paths import DATA_PROCESSED
 
     ed = qyb.load(args.month, args.method, args.data)
-    frame = ed.rank_intervals(args.draws, args.seed)
+    frame = ed.rank_intervals(args.draws, args.seed, args.model)
     out = _out_path(args.out, DATA_PROCESSED / ed.month / f"rank_intervals_{ed.method.name}.csv")
-    return _write_table(frame, out, f"rank intervals {ed.month} ({args.draws} draws, seed {args.seed})")
+    return _write_table(frame, out, f"rank intervals {ed.month} ({args.model}, {args.draws} draws, seed {args.seed})")
 
 
 def cmd_review(args) -> int:
@@ -173,7 +173,9 @@ def cmd_review(args) -> int:
     from qyb.report.tables import write_tables
 
     ed = qyb.load(args.month, args.method, args.data)
-    review = ed.review(args.methods, args.schemes, draws=args.draws, seed=args.seed)
+    fairness = "" if args.fairness.strip().lower() == "none" else args.fairness
+    review = ed.review(args.methods, args.schemes, draws=args.draws, seed=args.seed, fairness=fairness,
+                       fairness_size=args.fairness_size, unit=args.unit or None)
     out = _out_path(args.out, DATA_PROCESSED / ed.month / "review")
     paths = write_tables(review.tables(), out / "tables")
     print(f"method review {ed.month} ({review.method.name}, {args.draws} draws) -> "
@@ -257,9 +259,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data")
     p.add_argument("--draws", type=_positive_int, default=2000)
     p.add_argument("--seed", type=int, default=20230301)
+    p.add_argument("--model", choices=["posterior", "bootstrap"], default="posterior",
+                   help="posterior: calibrated intervals of the true rank (default); bootstrap: the month's counts "
+                        "resampled (qyb's first intervals, for comparison)")
     p.add_argument("--out", help="output CSV (default: data/processed/YYYY-MM/rank_intervals_METHOD.csv)")
     p.set_defaults(func=cmd_intervals)
-    p = sub.add_parser("review", help="method review: weights, Monte Carlo, Sobol, v1/v2 comparison")
+    p = sub.add_parser("review", help="method review: weights, Monte Carlo, Sobol, v1/v2 comparison, reliability")
     p.add_argument("--month", required=True, help="YYYY-MM")
     p.add_argument("--method", help="method reviewed (default: the one in force)")
     p.add_argument("--methods", default="v1,v2", help="methods compared, first vs last (default v1,v2)")
@@ -267,7 +272,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data")
     p.add_argument("--draws", type=_positive_int, default=10000)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--out", help="output folder for the four tables (default: data/processed/YYYY-MM/review)")
+    p.add_argument("--fairness", default="v1,v2,v3",
+                   help="methods compared on reliability and fair stars -> tables/reliability.csv (default v1,v2,v3; "
+                        "none to skip)")
+    p.add_argument("--fairness-size", choices=["quick", "standard", "full"], default="standard",
+                   help="simulation sizes of the fairness figures (default standard)")
+    p.add_argument("--unit", help="unit whose story the fairness section tells (id or name)")
+    p.add_argument("--out", help="output folder for the tables (default: data/processed/YYYY-MM/review)")
     p.set_defaults(func=cmd_review)
     p = sub.add_parser("store", help="list (--clear, --prune DAYS) the processed store: validated panels, scorecards")
     p.add_argument("--clear", action="store_true", help="delete every entry (they are rebuilt on demand)")

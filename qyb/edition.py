@@ -439,23 +439,27 @@ class Edition:
         baselines = None if baseline is None else [baseline]
         return movements_all(self.panel, self.month, indicators, baselines)
 
-    def rank_intervals(self, draws: int = 2000, seed: int | None = None, *, draw: bool = True) -> pd.DataFrame | None:
-        """Rank intervals of every unit by resampling the month's counts through the full method.
+    def rank_intervals(self, draws: int = 2000, seed: int | None = None, model: str = "posterior", *,
+                       draw: bool = True) -> pd.DataFrame | None:
+        """Rank intervals and 保持星级概率 of every unit, from draws through the full method:
+        ``model="posterior"`` (calibrated: the true rank under the empirical-Bayes posterior of the true
+        rates) or ``"bootstrap"`` (the month's counts resampled; see :mod:`qyb.movements.intervals`).
 
         ``draw=False``: only intervals already drawn (kept by this edition or in the processed store),
         else None (the monthly run waits for a notebook to draw them rather than draw them twice).
         """
         seed = RANK_INTERVAL_SEED if seed is None else seed
-        key = (int(draws), seed)
+        key = (int(draws), seed, model)
 
         def drawn() -> pd.DataFrame:  # the resampling code (and scipy) is imported only to draw
             from qyb.movements.intervals import rank_intervals
 
-            return rank_intervals(self.panel, self.month, self.method, n_draws=int(draws), seed=seed)
+            return rank_intervals(self.panel, self.month, self.method, n_draws=int(draws), seed=seed, model=model)
 
         if key not in self._intervals:
-            found = self._stored("rank_intervals", {"draws": int(draws), "seed": seed}, drawn if draw else None,
-                                 SCORING_CODE + ("movements", "stats"))
+            params = {"draws": int(draws), "seed": seed} | ({} if model == "posterior" else {"model": model})
+            found = self._stored("rank_intervals", params, drawn if draw else None,
+                                 SCORING_CODE + ("movements", "stats", "sample"))
             if found is None:
                 return None
             self._intervals[key] = found
@@ -483,11 +487,14 @@ class Edition:
             order = card.sort_values("rank")
         return str(order["unit_id"].iat[0])
 
-    def review(self, methods="v1,v2", schemes="equal,entropy,critic,pca", draws: int = 10_000, seed: int = 0):
-        """The method review of this month (a :class:`~qyb.review.MethodReview`)."""
+    def review(self, methods="v1,v2", schemes="equal,entropy,critic,pca", draws: int = 10_000, seed: int = 0,
+               fairness="v1,v2,v3", fairness_size="standard", unit: str | None = None):
+        """The method review of this month (a :class:`~qyb.review.MethodReview`); ``fairness``: the methods
+        compared on reliability and fair stars (``""`` to skip), ``unit``: whose story it tells (id or name)."""
         from qyb.review.summary import run_review
 
-        return run_review(self.panel, self.month, self.method, methods, schemes, n_draws=draws, seed=seed)
+        return run_review(self.panel, self.month, self.method, methods, schemes, n_draws=draws, seed=seed,
+                          fairness=fairness, fairness_size=fairness_size, unit=self.unit(unit) if unit else None)
 
 
 # ---------------------------------------------------------------- helpers

@@ -65,8 +65,9 @@ def test_intervals_command_is_reproducible(tmp_path, capsys):
     assert ((ri["rank_p05"] <= ri["rank_median"]) & (ri["rank_median"] <= ri["rank_p95"])).all()
 
 
-def test_review_command_writes_the_four_tables(tmp_path, capsys):
-    code, stdout, err = run_cli(capsys, "review", "--month", "2023-03", "--draws", "500", "--out", tmp_path)
+def test_review_command_writes_the_tables(tmp_path, capsys):
+    code, stdout, err = run_cli(capsys, "review", "--month", "2023-03", "--draws", "500", "--fairness", "v2,v3",
+                                "--fairness-size", "quick", "--out", tmp_path)
     assert code == 0, err
     tables = tmp_path / "tables"
     dec = pd.read_csv(tables / "method_decomposition.csv", encoding="utf-8-sig", dtype={"unit_id": str})
@@ -74,9 +75,17 @@ def test_review_command_writes_the_four_tables(tmp_path, capsys):
     assert (yn["rank_from"], yn["rank_to"]) == (27, 2)
     assert yn["method_effect"] + yn["data_effect"] == yn["rank_from"] - yn["rank_to"]
     sens = pd.read_csv(tables / "sensitivity.csv", encoding="utf-8-sig")
-    assert list(sens.columns) == ["factor", "S1", "S1_lower", "S1_upper", "ST", "ST_lower", "ST_upper"]
+    assert list(sens.columns) == ["factor", "S1", "S1_lower", "S1_upper", "ST", "ST_lower", "ST_upper",
+                                  "interval_method"]
+    assert sens["interval_method"].str.contains("Jansen").all()
     mu = pd.read_csv(tables / "method_uncertainty.csv", encoding="utf-8-sig")
-    assert [f"p_star_{k}" for k in range(1, 6)] == list(mu.columns[-5:])
+    assert [f"p_star_{k}" for k in range(1, 6)] == list(mu.columns[-6:-1])
+    assert mu["interval_method"].str.contains("inverted empirical CDF").all()
+    rel = pd.read_csv(tables / "reliability.csv", encoding="utf-8-sig")
+    assert set(rel["method"]) == {"v2", "v3"} and rel["truth"].notna().all()
+    v3 = rel[(rel["method"] == "v3") & (rel["figure"] == "index_reliability")]
+    v2 = rel[(rel["method"] == "v2") & (rel["figure"] == "index_reliability")]
+    assert v3["truth"].item() > 0.6 > 0.3 > v2["truth"].item()
     assert mu[[f"p_star_{k}" for k in range(1, 6)]].sum(axis=1).to_numpy() == pytest.approx(1.0)
     assert {"scheme", "category", "weight"} <= set(pd.read_csv(tables / "weights.csv", encoding="utf-8-sig"))
 

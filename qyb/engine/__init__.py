@@ -10,9 +10,17 @@ method's tree (:mod:`~qyb.engine.aggregate`) with 扣分
 :mod:`~qyb.engine.table` scores months of a :class:`~qyb.data.Panel` within
 each town and builds the scorecard.
 """
-from qyb.engine.deductions import apply_deductions, rule_points
+from qyb.engine.deductions import apply_deductions, deduction_counts, rule_points
 from qyb.engine.normalise import scale_index
-from qyb.engine.ranks import RANK_DECIMALS, assign_stars, rank_asc, rank_desc, stars_by_share, stars_by_threshold
+from qyb.engine.ranks import (
+    RANK_DECIMALS,
+    assign_stars,
+    rank_asc,
+    rank_desc,
+    stars_by_band,
+    stars_by_share,
+    stars_by_threshold,
+)
 from qyb.engine.score import Scores, score_values
 from qyb.engine.table import PanelInputs, ScoreTable, score_panel
 from qyb.engine.transforms import indicator_values
@@ -20,3 +28,4 @@ from qyb.engine.transforms import indicator_values
 __all__ = ["Scores", "score_values", "ScoreTable", "score_panel", "PanelInputs", "indicator_values",
            "rank_desc", "rank_asc", "assign_stars", "scale_index", "stars_by_share", "stars_by_threshold", "RANK_DECIMALS",
            "apply_deductions", "rule_points"]
+__all__ += ["stars_by_band", "deduction_counts"]  # noise-robust options (issue 9)

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-__all__ = ["rule_points", "apply_deductions"]
+__all__ = ["rule_points", "apply_deductions", "deduction_counts"]
 
 
 def rule_points(rule: Mapping, counts) -> np.ndarray:
@@ -49,3 +49,21 @@ def apply_deductions(total: np.ndarray, rules, target: str, counts: Mapping[str,
         if rule["target"] == target:
             total = np.maximum(total - rule_points(rule, counts[rule["measure"]]), 0.0)
     return total
+
+
+def deduction_counts(method, inputs) -> dict[str, np.ndarray]:
+    """The event counts of every 扣分 measure of ``method`` read from engine ``inputs``: the month's count,
+    or with ``window: w`` the mean per month of the last ``w`` months (the month and ``w - 1`` before it).
+
+    References
+    ----------
+    qyb design notes (docs/design.md): pooled windows for rare events (issue 9).
+    """
+    out = {}
+    for rule in method.deductions:
+        code = rule["measure"]
+        if code not in out:
+            w = method.deduction_window(code)
+            out[code] = inputs.measure(code) if w == 1 else \
+                sum(np.asarray(inputs.measure(code, lag), dtype=float) for lag in range(w)) / w
+    return out

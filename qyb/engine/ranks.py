@@ -6,9 +6,12 @@ best): ties share the best rank, NaN stays NaN. It sorts each row once (``O(U lo
 """
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
-__all__ = ["RANK_DECIMALS", "rank_asc", "rank_desc", "stars_by_threshold", "stars_by_share", "assign_stars"]
+__all__ = ["RANK_DECIMALS", "rank_asc", "rank_desc", "stars_by_threshold", "stars_by_share", "stars_by_band",
+           "assign_stars"]
 
 RANK_DECIMALS = 9  # indices equal to 9 decimals tie: float noise must not split a tie
 
@@ -95,6 +98,30 @@ def stars_by_share(rank: np.ndarray, shares: dict) -> np.ndarray:
     return np.where(np.isnan(r), np.nan, out)
 
 
+def stars_by_band(index: np.ndarray, bands: dict) -> np.ndarray:
+    """Stars by the distance ``d = index - median`` from the town median (NaN-aware, along the last axis).
+
+    ``5`` if ``d >= bands[5]``, ``4`` if ``d >= bands[4]``, ``1`` if ``d <= -bands[1]``, ``2`` if
+    ``d <= -bands[2]``, else ``3``: units within the middle band -- which the month's noise cannot
+    tell apart from the town's typical unit -- share three stars, and a unit needs a clear margin
+    for more or fewer. Set the bands above the index's month-to-month noise (``qyb review``
+    measures it).
+
+    References
+    ----------
+    Spiegelhalter DJ (2005). Funnel plots for comparing institutional performance. *Statistics in
+        Medicine* 24:1185-1202 (units within the limits are not told apart from the average).
+    """
+    x = np.round(np.asarray(index, dtype=float), RANK_DECIMALS)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        d = x - np.nanmedian(x, axis=-1, keepdims=True)
+    up = 3.0 + (d >= bands[4]) + (d >= bands[5])
+    out = np.where(d <= -bands[2], 2.0, up)
+    out = np.where(d <= -bands[1], 1.0, out)
+    return np.where(np.isnan(x), np.nan, out)
+
+
 def assign_stars(index: np.ndarray, rank: np.ndarray, rule: dict) -> np.ndarray:
     """Stars 1-5 under the method's star rule: ``thresholds`` (:func:`stars_by_threshold`), ``shares``
     (:func:`stars_by_share`) or ``none`` (NaN: a reference index without stars).
@@ -107,4 +134,6 @@ def assign_stars(index: np.ndarray, rank: np.ndarray, rule: dict) -> np.ndarray:
         return np.full(np.shape(index), np.nan)
     if rule["rule"] == "thresholds":
         return stars_by_threshold(index, rule["thresholds"])
+    if rule["rule"] == "bands":
+        return stars_by_band(index, rule["bands"])
     return stars_by_share(rank, rule["shares"])

@@ -10,6 +10,7 @@ import pandas as pd
 
 from qyb.data.months import add_months, month_number, month_range
 from qyb.data.panel import Panel
+from qyb.engine.deductions import deduction_counts
 from qyb.engine.score import Scores, score_values
 from qyb.engine.steps import merge_step_records
 from qyb.engine.transforms import indicator_values
@@ -253,10 +254,8 @@ def score_panel(panel: Panel, method: Method, months: list[str], group_key: str 
         pad = np.concatenate([values, np.full(values[:, :1].shape, np.nan)], axis=1)
         blocks = pad[:, local]  # (T, towns, Umax, I); index -1 reads the padding column
         present = np.broadcast_to(local >= 0, blocks.shape[:-1])
-        block_deductions = {}
-        for d in method.deductions:
-            counts = inputs.measure(d["measure"])
-            block_deductions[d["measure"]] = np.concatenate([counts, np.zeros(counts[:, :1].shape)], axis=1)[:, local]
+        block_deductions = {code: np.concatenate([counts, np.zeros(counts[:, :1].shape)], axis=1)[:, local]
+                            for code, counts in deduction_counts(method, inputs).items()}
         attributes = None if labels is None else {impute_key: np.append(labels[take], None)[local]}  # padding None
         unit_ids = np.append(ids[take], None)[local]
         scored = score_values(method, blocks, block_deductions, present, attributes=attributes, unit_ids=unit_ids)

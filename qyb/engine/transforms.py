@@ -24,7 +24,9 @@ from typing import Protocol
 
 import numpy as np
 
+from qyb.engine.robust import bounded, eb_shrink, pooled_mean
 from qyb.method import Method
+from qyb.method.windows import baseline_lags, current_lags
 from qyb.vocab import BASELINES
 
 
@@ -124,6 +126,8 @@ def indicator_value(method: Method, indicator, inputs: Inputs) -> np.ndarray:
     """
     t, m = indicator.transform, indicator.measures
     kind = t["type"]
+    if _robust(t):
+        return robust_value(t, m, inputs)
     if kind in ("value", "count"):
         return capped(inputs.measure(m["value"]), t.get("cap"))
     if kind == "rate":
@@ -133,11 +137,57 @@ def indicator_value(method: Method, indicator, inputs: Inputs) -> np.ndarray:
     if kind == "log":
         return log_value(inputs.measure(m["value"]), t.get("cap"), float(t.get("offset", 0.0)))
     if kind == "reduction":
-        return reduction(inputs.measure(m["value"]), baseline(inputs, m["value"], t.get("baseline", "yoy")),
-                         float(t.get("floor", 1.0)))
+        floor = NOISE_FREE_FLOOR if getattr(inputs, "noise_free", False) else float(t.get("floor", 1.0))
+        return reduction(inputs.measure(m["value"]), baseline(inputs, m["value"], t.get("baseline", "yoy")), floor)
     if kind == "attainment":
         return attainment(inputs.measure(m["handled"]), inputs.measure(m["total"]), t.get("zero_total", 1.0))
     raise ValueError(f"unknown transform {kind!r}")
+
+
+#: the floor of a 压降率 on noise-free (expected) figures: the floor guards against a zero *count*;
+#: an expected figure is never a chance zero, so the truth divides by the expected baseline itself
+NOISE_FREE_FLOOR = 1e-12
+
+
+def _robust(t: dict) -> bool:
+    """Does the transform use a noise-robust option (window > 1, shrink, bound, a 12m baseline)?"""
+    return (int(t.get("window", 1) or 1) > 1 or t.get("shrink", "none") != "none" or t.get("bound") is not None
+            or t.get("baseline") == "12m")
+
+
+def robust_value(t: dict, m: dict, inputs: Inputs) -> np.ndarray:
+    """Count, rate, attainment or 压降率 with the noise-robust options (:mod:`qyb.engine.robust`).
+
+    ``window`` months pooled (mean per month; for attainment, handled and total summed over the
+    window); ``shrink: eb`` the empirical-Bayes rate (count per
+    month for ``count``); a 压降率 compares the window's mean with its baseline's mean
+    (:func:`qyb.method.windows.baseline_lags`), ``(baseline - now) / max(baseline, floor)``,
+    clipped to ``[-bound, bound]``. Noise-free inputs (a truth) skip shrinkage and the floor.
+
+    References
+    ----------
+    Marshall RJ (1991). Mapping disease and mortality rates using empirical Bayes estimators.
+        *Applied Statistics* 40:283-294.
+    """
+    noise_free = getattr(inputs, "noise_free", False)
+    kind = t["type"]
+    if kind == "attainment":
+        pooled = [sum(np.asarray(inputs.measure(m[role], lag), dtype=float) for lag in current_lags(t))
+                  for role in ("handled", "total")]
+        return attainment(*pooled, t.get("zero_total", 1.0))
+    code = m["value"]
+    stack = np.stack(np.broadcast_arrays(*[np.asarray(inputs.measure(code, lag), dtype=float)
+                                           for lag in current_lags(t)]))
+    if kind in ("value", "count", "rate"):
+        den = inputs.attribute(t.get("denominator", "population")) if kind == "rate" else np.ones(stack.shape[-1])
+        per = float(t.get("per", 10000)) if kind == "rate" else 1.0
+        if t.get("shrink", "none") == "eb" and not noise_free:
+            return eb_shrink(stack, den) * per
+        return rate(pooled_mean(stack), den, per)
+    lags = baseline_lags(t)
+    base = sum(np.asarray(inputs.measure(code, lag), dtype=float) for lag in lags) / len(lags)
+    floor = NOISE_FREE_FLOOR if noise_free else float(t.get("floor", 1.0))
+    return bounded(reduction(pooled_mean(stack), base, floor), t.get("bound"))
 
 
 def indicator_values(method: Method, inputs: Inputs) -> np.ndarray:

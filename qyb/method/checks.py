@@ -8,6 +8,8 @@ from __future__ import annotations
 import functools
 import json
 
+import numpy as np
+
 from qyb.data.catalogue import load_catalogue, suggest
 from qyb.data.months import parse_month
 from qyb.errors import InputError, Problem
@@ -24,6 +26,7 @@ from qyb.method.options import (
     NORMALISATIONS,
     SCALINGS,
     SCREENS,
+    SHRINKAGES,
     STAR_KEYS,
     STAR_RULES,
     TOP_KEYS,
@@ -31,7 +34,7 @@ from qyb.method.options import (
     TREATMENTS,
     _with_defaults,
 )
-from qyb.vocab import BASELINES
+from qyb.method.windows import REDUCTION_BASELINES
 
 
 def _check_keys(src: str, where: str, mapping, allowed: set[str]) -> None:
@@ -72,6 +75,51 @@ def _check_step(src: str, key: str, value, table: dict) -> None:
             raise _fail(src, f"{key}.{k}", f"{spec[k]!r} is not a number", "E.g. skew 2, kurtosis 3.5.")
 
 
+def _check_bands(src: str, bands) -> None:
+    """``bands: {5: a, 4: b, 2: c, 1: d}``: index points above (5, 4) or below (2, 1) the town median,
+    ``a >= b >= 0 >= c >= d``... given as positive distances: 5 and 4 above, 2 and 1 below."""
+    vals = [bands.get(k) for k in (5, 4, 2, 1)] if isinstance(bands, dict) else [None]
+    if any(isinstance(v, bool) or not isinstance(v, (int, float)) or not np.isfinite(v) or v <= 0 for v in vals) \
+            or vals[0] < vals[1] or vals[3] < vals[2]:
+        raise _fail(src, "stars.bands", "need index points from the town median for 5, 4, 2 and 1 stars: positive "
+                    "numbers with 5 >= 4 and 1 >= 2",
+                    "E.g. {5: 5, 4: 2, 2: 2, 1: 5}: 5 stars at least 5 points above the median, 4 stars at least "
+                    "2 above, 2 stars at least 2 below, 1 star at least 5 below, 3 stars in between.")
+
+
+def _check_deduction_window(src: str, where: str, rule: dict, rules: list) -> None:
+    """``window`` of a 扣分 rule: a whole number of months 1-24; rules on one measure share it."""
+    w = rule.get("window", 1)
+    if isinstance(w, bool) or not isinstance(w, int) or not 1 <= w <= MAX_WINDOW:
+        raise _fail(src, f"{where}.window", f"{w!r} is not a whole number of months from 1 to {MAX_WINDOW}",
+                    "E.g. window: 12 deducts the mean events per month of the last 12 months.")
+    others = {r.get("window", 1) for r in rules if isinstance(r, dict) and r.get("measure") == rule.get("measure")}
+    if len(others) > 1:
+        raise _fail(src, f"{where}.window", f"rules on {rule.get('measure')} use different windows {sorted(others)}",
+                    "Give every rule on one measure the same window.")
+
+
+def _check_robust_transform(src: str, key: str, t: dict) -> None:
+    """The noise-robust transform options: ``window`` (months pooled, 1-24), ``shrink`` (none | eb),
+    ``bound`` (a 压降率 clipped to [-bound, bound] before normalisation; null = unbounded)."""
+    if "window" in t:
+        w = t["window"]
+        if isinstance(w, bool) or not isinstance(w, int) or not 1 <= w <= MAX_WINDOW:
+            raise _fail(src, f"{key}.window", f"{w!r} is not a whole number of months from 1 to {MAX_WINDOW}",
+                        "E.g. window: 3 pools the month with the two before it (rare events: 12).")
+    if "shrink" in t and t["shrink"] not in SHRINKAGES:
+        raise _fail(src, f"{key}.shrink", f"{t['shrink']!r} is not one of {list(SHRINKAGES)}",
+                    "eb: empirical-Bayes shrinkage toward the pooled rate; none: the crude rate.")
+    if t.get("bound") is not None and (isinstance(t["bound"], bool) or not isinstance(t["bound"], (int, float))
+                                       or not 0 < t["bound"] <= 100):
+        raise _fail(src, f"{key}.bound", f"{t['bound']!r} is not a number in (0, 100] or null",
+                    "E.g. bound: 1 keeps every 压降率 within -100 % .. +100 % before normalisation.")
+
+
+#: the longest pooled window a transform may ask for (months)
+MAX_WINDOW = 24
+
+
 def _validate(s: dict, src: str) -> None:
     if not isinstance(s, dict):
         raise _fail(src, "<top>", "the spec is not a mapping", "Write the spec as YAML keys (see methods/v1.yaml).")
@@ -85,6 +133,9 @@ def _validate(s: dict, src: str) -> None:
     if s.get("measures") is not None:  # measures the spec adds to the catalogue (or overrides): checked there
         load_catalogue(None, s["measures"], src)
     s["effective_from"] = parse_month(str(s["effective_from"]), f"{src}: key 'effective_from'")
+    if not isinstance(s.get("candidate", False), bool):
+        raise _fail(src, "candidate", f"{s['candidate']!r} is not true or false",
+                    "candidate: true keeps a proposed method out of force; leave it out otherwise.")
     if s.get("missing", "fail") not in MISSING_POLICIES:
         raise _fail(src, "missing", f"'{s['missing']}' is not one of {MISSING_POLICIES}", "Pick one.")
     index = s["index"]
@@ -141,6 +192,7 @@ def _validate(s: dict, src: str) -> None:
                                   or d["max_points"] < 0):
             raise _fail(src, f"{where}.max_points", f"{d['max_points']!r} is not a number >= 0",
                         "The most points this rule may deduct, e.g. 15.")
+        _check_deduction_window(src, where, d, s.get("deductions", []))
         if not isinstance(d.get("points"), (int, float)) or d["points"] < 0:
             raise _fail(src, f"{where}.points", "must be a number >= 0", "Points deducted per event.")
         if d.get("target") not in group_codes:
@@ -216,8 +268,9 @@ def _check_indicator(src: str, where: str, ind: dict, extra_measures) -> None:
             raise _fail(src, f"{where}.transform.{param}", f"{value!r} is not a finite number", "Fix the value.")
     if ttype == "log" and t.get("cap") is not None and t["cap"] + t.get("offset", 0.0) <= 0:
         raise _fail(src, f"{where}.transform.cap", "ln(cap + offset) is not defined", "Give a cap above -offset.")
-    if ttype == "reduction" and t.get("baseline", "yoy") not in BASELINES:
-        raise _fail(src, f"{where}.transform.baseline", f"not one of {sorted(BASELINES)}", "Pick one.")
+    if ttype == "reduction" and t.get("baseline", "yoy") not in REDUCTION_BASELINES:
+        raise _fail(src, f"{where}.transform.baseline", f"not one of {sorted(REDUCTION_BASELINES)}", "Pick one.")
+    _check_robust_transform(src, f"{where}.transform", t)
     for param, rule, ok in (("per", "a number > 0", lambda v: v > 0), ("floor", "a number > 0", lambda v: v > 0),
                             ("zero_total", "a number in [0, 1] or null", lambda v: 0 <= v <= 1)):
         if param in t and not (t[param] is None and param == "zero_total") and not (
@@ -256,7 +309,9 @@ def _check_stars(src: str, stars: dict) -> None:
         raise _fail(src, "stars.rule", f"'{rule}' is not one of {STAR_RULES}", "Pick thresholds or shares.")
     if rule == "none":  # no star rating (e.g. a reference index such as COINr's ASEM example)
         return
-    if rule == "thresholds":
+    if rule == "bands":
+        _check_bands(src, stars.get("bands"))
+    elif rule == "thresholds":
         thr = stars.get("thresholds", {})
         vals = [thr.get(k) for k in (5, 4, 3, 2)]
         if any(not isinstance(v, (int, float)) for v in vals) or vals != sorted(vals, reverse=True):

@@ -53,8 +53,12 @@ def available_methods(methods_dir: Path | None = None) -> list[Method]:
 
 
 def method_for_month(month: str, methods_dir: Path | None = None) -> Method:
-    """The method in force in ``month``: the latest whose effective_from is not after it."""
-    methods = available_methods(methods_dir)
+    """The method in force in ``month``: the latest whose effective_from is not after it.
+
+    A spec marked ``candidate: true`` (a proposal under review, such as ``v3``) is never in force
+    by its month; name it to score under it.
+    """
+    methods = [m for m in available_methods(methods_dir) if not m.candidate]
     in_force = [m for m in methods if month_number(m.effective_from) <= month_number(month)]
     if not in_force:
         first = methods[0] if methods else None

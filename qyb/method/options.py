@@ -14,6 +14,17 @@ TRANSFORMS = {
 #: transforms that take an optional ``cap`` (``min(x, cap)`` before anything else, as UNDP caps expected years
 #: of schooling at 18 and GNI per capita at 75,000)
 CAPPED_TRANSFORMS = ("value", "count", "rate", "log")
+# Noise-robust transform options (issue 9), added to the types above: pool ``window`` months, shrink
+# rates toward the pooled rate of the units scored together (empirical Bayes), bound a 压降率.
+ROBUST_TRANSFORM_PARAMS = {
+    "count": {"window": 1, "shrink": "none"},
+    "rate": {"window": 1, "shrink": "none"},
+    "reduction": {"window": 1, "bound": None},
+    "attainment": {"window": 1},
+}
+for _type, _params in ROBUST_TRANSFORM_PARAMS.items():
+    TRANSFORMS[_type][1].update(_params)
+SHRINKAGES = ("none", "eb")
 NORMALISATIONS = {
     "minmax": {"low": 0.0, "high": 100.0, "constant": None},
     "goalposts": {"worst": None, "best": None, "scale": 100.0},
@@ -47,6 +58,16 @@ INDICATOR_KEYS = {"code", "name", "parent", "measures", "transform", "direction"
                   "description"}
 DEDUCTION_KEYS = {"measure", "name", "points", "target", "max_points"}
 STAR_KEYS = {"rule", "thresholds", "shares"}
+
+
+# Noise-robust star rule and 扣分 option (issue 9): ``bands`` gives stars by the index's distance from the
+# town median (units that cannot be told apart from the middle share 3 stars); a 扣分 rule may count the
+# events of a ``window`` of months (mean per month), so one death is not the whole month's story.
+STAR_RULES = (*STAR_RULES, "bands")
+STAR_KEYS = STAR_KEYS | {"bands"}
+DEDUCTION_KEYS = DEDUCTION_KEYS | {"window"}
+# ``candidate: true`` marks a method proposed for review, never in force by its effective month
+TOP_KEYS = TOP_KEYS | {"candidate"}
 
 
 def _with_defaults(value, table: dict) -> dict:

@@ -46,7 +46,7 @@ from qyb.method.options import (
     TREATMENTS,
     _with_defaults,
 )
-from qyb.vocab import BASELINES
+from qyb.method.windows import transform_lags
 
 
 @dataclass(frozen=True)
@@ -64,9 +64,7 @@ class Indicator:
     @property
     def lags(self) -> tuple[int, ...]:
         """The months (0 = the scored month, k = k months before) whose figures the value reads."""
-        if self.transform["type"] == "reduction":
-            return (0, *BASELINES[self.transform.get("baseline", "yoy")].lags)
-        return (0,)
+        return transform_lags(self.transform)
 
 
 @dataclass(frozen=True)
@@ -195,6 +193,11 @@ class Method:
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
     @property
+    def candidate(self) -> bool:
+        """A method proposed for review (``candidate: true``): never in force by its effective month."""
+        return bool(self.spec.get("candidate", False))
+
+    @property
     def categories(self) -> list[Group]:
         """The groups directly under the index (the nine 类别 of the barometer)."""
         return [g for g in self.groups if g.parent == self.root.code]
@@ -220,14 +223,22 @@ class Method:
         used = {m for i in self.indicators for m in i.measures.values()}
         return used | {d["measure"] for d in self.deductions}
 
+    def deduction_window(self, measure: str) -> int:
+        """Months whose events a 扣分 measure counts (the mean per month; 1 = the month alone)."""
+        return max((int(d.get("window", 1)) for d in self.deductions if d["measure"] == measure), default=1)
+
+    def lags(self) -> set[int]:
+        """Every lag (0 = the scored month) the transforms and the 扣分 rules read."""
+        lags = {k for i in self.indicators for k in i.lags}
+        return lags | {k for d in self.deductions for k in range(self.deduction_window(d["measure"]))}
+
     def history_needed(self) -> int:
-        """How many months before the scored month the transforms look back."""
-        return max((max(i.lags) for i in self.indicators), default=0)
+        """How many months before the scored month the transforms (and 扣分 windows) look back."""
+        return max(self.lags(), default=0)
 
     def months_read(self, month: str) -> list[str]:
         """Every month whose raw figures scoring ``month`` reads (the month itself and its baselines)."""
-        lags = sorted({k for i in self.indicators for k in i.lags}, reverse=True)
-        return [add_months(month, -k) for k in lags]
+        return [add_months(month, -k) for k in sorted(self.lags(), reverse=True)]
 
     def measures_by_month(self, month: str) -> dict[str, set[str]]:
         """Which measures scoring ``month`` reads in each month it reads (baselines read only the measures

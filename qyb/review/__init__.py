@@ -8,6 +8,11 @@
 * :mod:`~qyb.review.comparison` -- two methods or editions side by side, the method/data decomposition,
   leave one category out;
 * :mod:`~qyb.review.coherence` -- correlations, Cronbach's alpha, PCA;
+* :mod:`~qyb.review.reliability` -- fair stars: reliability, P(star = truth), P(keep star), interval coverage,
+  size bias and responsiveness, by simulation from a truth (the sample's, or a fitted posterior);
+* :mod:`~qyb.review.fairness` -- methods side by side on those figures (``tables/reliability.csv``), one
+  unit's story, the frontier of reliability against responsiveness;
+* :mod:`~qyb.review.display` -- the review's tables as a reader sees them (Chinese headers, no codes);
 * :mod:`~qyb.review.summary` -- the whole review of a month (:func:`run_review`) and its readings.
 
 Every function takes a validated panel and methods; nothing here reads or writes a file.
@@ -20,7 +25,9 @@ from qyb.review.comparison import (
                                    decompose_rank_change,
                                    leave_one_out,
 )
+from qyb.review.fairness import FairnessReview, fairness_readings, fairness_review
 from qyb.review.summary import TABLE_COLUMNS, MethodReview, readings, run_review
 
 __all__ = ["MethodReview", "run_review", "readings", "TABLE_COLUMNS", "MethodComparison", "compare_methods",
-           "compare_scorecards", "decompose_rank_change", "LeaveOneOut", "leave_one_out"]
+           "compare_scorecards", "decompose_rank_change", "LeaveOneOut", "leave_one_out", "FairnessReview",
+           "fairness_review", "fairness_readings"]

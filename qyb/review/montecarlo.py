@@ -54,9 +54,9 @@ import pandas as pd
 from scipy import stats
 
 from qyb.engine import score_panel, score_values
-from qyb.engine.deductions import apply_deductions
+from qyb.engine.deductions import apply_deductions, deduction_counts
 from qyb.engine.normalise import scale_index
-from qyb.engine.ranks import assign_stars, rank_desc
+from qyb.engine.ranks import RANK_DECIMALS, assign_stars, rank_desc
 from qyb.method import Method
 from qyb.review.sobol import SobolResult, saltelli_design, sobol_indices
 
@@ -300,6 +300,14 @@ class UncertaintyModel:
         self._index_counts = {r["measure"]: self.deductions.get(r["measure"], np.zeros(n_units))
                               for r in method.deductions if r["target"] == method.root.code}
         self.star_rules = [star_rule(method, o) for o in c.star_rules] + [dict(method.stars)]
+        # thresholds linked to every option's own index scale (no degenerate stars; see _linked_thresholds)
+        spec_combo = len(tables) - 1
+        self._same_as_spec = np.array([self._geometric[k] == self._geometric[spec_combo]
+                                       and np.array_equal(cat[k], cat[spec_combo], equal_nan=True)
+                                       for k in range(len(tables))])
+        nominal_index = self._index(np.broadcast_to(w, (len(tables), w.size)), np.arange(len(tables)))
+        self._thresholds = {k: self._linked_thresholds(rule, nominal_index, spec_combo)
+                            for k, rule in enumerate(self.star_rules) if rule["rule"] == "thresholds"}
         # factor layout: columns of the uniform sample matrix
         self.factors: list[str] = []
         self.groups: dict[str, list[int]] = {}
@@ -328,7 +336,7 @@ class UncertaintyModel:
         method = table.method
         inputs = PanelInputs(panel, [month], method.history_needed())
         values = indicator_values(method, inputs)[0]
-        deductions = {d["measure"]: inputs.measure(d["measure"])[0] for d in method.deductions}
+        deductions = {k: v[0] for k, v in deduction_counts(method, inputs).items()}
         attributes = None
         impute = getattr(method, "impute", None)
         if impute and "group" in impute and impute["group"] in panel.units.columns:
@@ -374,8 +382,34 @@ class UncertaintyModel:
         ranks, stars = self._rank(w, combo, star)
         return ranks, stars, {"normalisation": norm, "aggregation": agg, "star_rule": star}
 
-    def _rank(self, w: np.ndarray, combo: np.ndarray, star: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Index, ranks and stars for per-draw category weights ``w`` (D, C), option combos and star rules."""
+    def _linked_thresholds(self, rule: dict, nominal_index: np.ndarray, spec_combo: int) -> np.ndarray:
+        """(combos, 4) star thresholds (5, 4, 3, 2 stars) on every option's own index scale.
+
+        A threshold is a point on the spec's index scale; another normalisation (percentile ranks,
+        min-max) or aggregation puts the index on another scale, where the same number means
+        something else (percentile scores average about 50, so thresholds of 80/70/60/50 would give
+        most units one star). Each threshold is therefore carried over by equipercentile linking
+        (Kolen & Brennan 2014, ch. 2) on the nominal scoring of the month: if ``m`` units reach
+        threshold ``t`` under the spec's own choices, the option's threshold is the ``m``-th
+        highest nominal index under that option (+inf when ``m = 0``, -inf when every unit reaches
+        it). Options that score exactly as the spec keep the spec's thresholds.
+        """
+        t = np.array([rule["thresholds"][k] for k in (5, 4, 3, 2)], dtype=float)
+        spec = np.round(nominal_index[spec_combo], RANK_DECIMALS)
+        ok = ~np.isnan(spec)
+        reached = (spec[ok][None, :] >= t[:, None]).sum(axis=1)  # (4,) units at or above each threshold
+        out = np.empty((nominal_index.shape[0], 4))
+        for k in range(nominal_index.shape[0]):  # a handful of option combinations
+            if self._same_as_spec[k]:
+                out[k] = t
+                continue
+            ordered = np.sort(nominal_index[k][~np.isnan(nominal_index[k])])[::-1]
+            out[k] = np.where(reached == 0, np.inf, np.where(reached >= ordered.size, -np.inf,
+                                                             ordered[np.clip(reached - 1, 0, ordered.size - 1)]))
+        return out
+
+    def _index(self, w: np.ndarray, combo: np.ndarray) -> np.ndarray:
+        """(D, U) index for per-draw category weights ``w`` (D, C) and option combinations ``combo`` (D,)."""
         x = self._trans[combo]  # (D, U, C)
         num = np.einsum("duc,dc->du", x, w)
         if self._complete:
@@ -386,13 +420,24 @@ class UncertaintyModel:
             mean = num / np.where(den > 0, den, np.nan)
         total = np.where(self._geometric[combo][:, None], np.exp(mean), mean)
         total = apply_deductions(total, self.method.deductions, self.method.root.code, self._index_counts)
-        index = scale_index(total, self.method.scale)
+        return scale_index(total, self.method.scale)
+
+    def _rank(self, w: np.ndarray, combo: np.ndarray, star: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Index, ranks and stars for per-draw category weights ``w`` (D, C), option combos and star rules."""
+        index = self._index(w, combo)
         ranks = rank_desc(index)
         stars = np.zeros_like(ranks)
         for k, rule in enumerate(self.star_rules):
             pick = star == k
-            if pick.any():
+            if not pick.any():
+                continue
+            if rule["rule"] != "thresholds":
                 stars[pick] = assign_stars(index[pick], ranks[pick], rule)
+                continue
+            for c in np.unique(combo[pick]):  # thresholds on each option's own scale
+                sub = pick & (combo == c)
+                linked = dict(zip((5, 4, 3, 2), self._thresholds[k][c]))
+                stars[sub] = assign_stars(index[sub], ranks[sub], {"rule": "thresholds", "thresholds": linked})
         return ranks, stars
 
     def ranks_for_weights(self, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -1,7 +1,7 @@
 """The whole method review of one month (notebook 03, ``qyb review``), and its plain-Chinese readings."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -22,6 +22,7 @@ from qyb.review.comparison import (
     leave_one_out,
 )
 from qyb.review.effective import WEIGHTS_COLUMNS, effective_weights, effective_weights_from_table, weights_table
+from qyb.review.fairness import RELIABILITY_COLUMNS, FairnessReview, Settings, fairness_review
 from qyb.review.montecarlo import Choices, MonteCarloResult, UncertaintyModel, sobol_rank_shift
 from qyb.review.schemes import scheme_ranks
 from qyb.vocab import LABELS, SYNTHETIC_BANNER
@@ -32,9 +33,10 @@ __all__ = ["TABLE_COLUMNS", "MethodReview", "run_review", "readings"]
 TABLE_COLUMNS = {
     "weights": WEIGHTS_COLUMNS,
     "method_uncertainty": ["unit_id", "rank_nominal", "rank_median", "rank_p05", "rank_p95",
-                           "p_star_1", "p_star_2", "p_star_3", "p_star_4", "p_star_5"],
-    "sensitivity": ["factor", "S1", "S1_lower", "S1_upper", "ST", "ST_lower", "ST_upper"],
+                           "p_star_1", "p_star_2", "p_star_3", "p_star_4", "p_star_5", "interval_method"],
+    "sensitivity": ["factor", "S1", "S1_lower", "S1_upper", "ST", "ST_lower", "ST_upper", "interval_method"],
     "method_decomposition": DECOMPOSITION_COLUMNS,
+    "reliability": RELIABILITY_COLUMNS,
 }
 
 
@@ -56,6 +58,7 @@ class MethodReview:
     decomposition: pd.DataFrame | None
     leave_one_out: LeaveOneOut
     coherence: Coherence
+    fairness: FairnessReview | None = None
     notes: list[str] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)  # section -> why it could not be made
 
@@ -65,14 +68,17 @@ class MethodReview:
                 f"compared {' vs '.join(self.methods)}{left})")
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        """The four machine-readable tables, with exactly the contract's columns (empty when skipped)."""
+        """The machine-readable tables, with exactly the contract's columns (empty when skipped)."""
         decomposition = (self.decomposition if self.decomposition is not None
                          else pd.DataFrame(columns=TABLE_COLUMNS["method_decomposition"]))
+        reliability = (self.fairness.table if self.fairness is not None
+                       else pd.DataFrame(columns=TABLE_COLUMNS["reliability"]))
         return {
             "weights": self.weights[TABLE_COLUMNS["weights"]],
             "method_uncertainty": self.uncertainty[TABLE_COLUMNS["method_uncertainty"]],
             "sensitivity": self.sensitivity[TABLE_COLUMNS["sensitivity"]],
             "method_decomposition": decomposition[TABLE_COLUMNS["method_decomposition"]],
+            "reliability": reliability[TABLE_COLUMNS["reliability"]],
         }
 
 
@@ -86,13 +92,19 @@ def _split(text) -> list:
 
 def run_review(panel: Panel, month: str, method: Method, methods="v1,v2",
                schemes="equal,entropy,critic,pca", n_draws: int = 10_000, seed: int = 0,
-               sobol_n: int = 1024, choices: Choices | None = None) -> MethodReview:
+               sobol_n: int = 1024, choices: Choices | None = None, fairness="v1,v2,v3",
+               fairness_size: str | Settings = "standard", unit: str | None = None) -> MethodReview:
     """Run the whole method review of ``month`` under ``method``, on ``panel`` (nothing is re-read).
 
     ``methods``: method names (a list or comma-separated); the comparison is first vs last.
     ``schemes``: weighting schemes for the category weights.
     ``n_draws``/``seed``: the Monte Carlo; Sobol' uses ``sobol_n`` rows
     (rounded to a power of two, at most ``n_draws`` rounded up) with the same seed.
+    ``fairness``: methods compared on reliability, P(star = truth), P(keep star), coverage,
+    responsiveness and size bias (:func:`qyb.review.fairness.fairness_review`; the sample's truth
+    when the panel is the unchanged sample, the fitted model otherwise; empty or None: skipped),
+    ``fairness_size``: ``quick`` / ``standard`` / ``full`` (or :class:`~qyb.review.fairness.Settings`),
+    ``unit``: the unit whose story it tells.
     A section the data cannot support (e.g. comparing with a method whose baselines precede the
     data) is left out and ``skipped`` says why; the rest of the review is still made.
     """
@@ -132,13 +144,57 @@ def run_review(panel: Panel, month: str, method: Method, methods="v1,v2",
     except InputError as exc:
         skipped["decomposition"] = (f"无法分解 {pair[0]}（{pair[1]}）到 {pair[2]}（{pair[3]}）的名次变化："
                                     f"{exc.problems[0].rule}")
+    fair = _fairness(panel, month, fairness, fairness_size, unit, seed, skipped)
     loo = leave_one_out(UncertaintyModel.from_table(table, panel, month, Choices.none()))
     coh = coherence_tables(table, month)
     notes = [SYNTHETIC_BANNER] if panel.synthetic else []
     if method.spec.get("illustrative"):
         notes.append("示例权重：方法规格中的权重为演示用途而设 (illustrative weights).")
-    return MethodReview(month, method, names, eff, weights, sranks, mc, mc.summary(), mc.town(), sens,
-                        comparison, decomposition, loo, coh, notes, skipped)
+    uncertainty = mc.summary().assign(interval_method=mc_interval_method(mc))
+    sens = sens.assign(interval_method=sobol_interval_method(sobol)) if sobol is not None else \
+        sens.assign(interval_method=pd.Series(dtype=str))
+    return MethodReview(month, method, names, eff, weights, sranks, mc, uncertainty, mc.town(), sens,
+                        comparison, decomposition, loo, coh, fair, notes, skipped)
+
+
+def _fairness(panel: Panel, month: str, methods, size, unit, seed: int, skipped: dict) -> FairnessReview | None:
+    """The fairness section: the methods the data can score in ``month`` (the others skipped, with why)."""
+    from qyb.review.common import as_method
+    from qyb.sample.truth import truth_for
+
+    names = _split(methods) if methods else []
+    if not names:
+        return None
+    usable, why = [], []
+    for name in names:
+        m = as_method(name)
+        missing = [mo for mo in m.months_read(month) if mo not in panel.month_pos]
+        if missing:
+            why.append(f"{m.name} 需要 {missing[0]} 的数据")
+        else:
+            usable.append(m)
+    if why:
+        skipped["fairness"] = "部分办法无法在本月比较：" + "；".join(why)
+    if not usable:
+        return None
+    settings = size if isinstance(size, Settings) else Settings.preset(size)
+    settings = replace(settings, seed=int(seed))
+    return fairness_review(panel, month, usable, truth_for(panel), settings, unit)
+
+
+def mc_interval_method(mc: MonteCarloResult) -> str:
+    """What made each column of ``method_uncertainty.csv``."""
+    return (f"rank_median/rank_p05/rank_p95: order statistics (inverted empirical CDF, Hyndman-Fan type 1) of "
+            f"the ranks in {mc.n_draws} Monte Carlo draws over the method choices ({', '.join(mc.factors) or 'none'};"
+            f" seed {mc.seed}), star thresholds carried to each option's scale by equipercentile linking; "
+            f"p_star_k: share of those draws giving k stars (no interval)")
+
+
+def sobol_interval_method(sobol) -> str:
+    """What made each column of ``sensitivity.csv``."""
+    return (f"S1: Saltelli (2010) estimator, ST: Jansen (1999) estimator, on n = {sobol.n} Saltelli rows "
+            f"({sobol.runs} model runs, seed {sobol.seed}); *_lower/*_upper: {sobol.level:.0%} percentile "
+            f"bootstrap intervals over the rows ({sobol.n_boot} resamples)")
 
 
 # ---------------------------------------------------------------- plain-Chinese readings

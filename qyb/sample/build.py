@@ -76,6 +76,10 @@ BASE_RATES = {"crime_alerts": 9.3, "fraud_alerts": 1.5, "traffic_accidents": 2.2
 # After 2023-02: log-scale level change and monthly slope.
 DECLINE = {"crime_alerts": (-0.08, -0.012), "fraud_alerts": (-0.12, -0.02), "traffic_accidents": (-0.04, -0.006)}
 DISPERSION = 25.0  # gamma shape of month-to-month noise (coefficient of variation 0.2)
+# Rare events, expected per unit per month whatever its size (Poisson, no month noise).
+RARE_RATES = {"traffic_deaths": 0.03, "work_deaths": 0.008, "major_cases": 0.02}
+HOTSPOTS_LISTED = 1.2  # expected 乱点挂牌 per unit per month (Poisson)
+RATE_NOISE_SD = 0.02  # month-to-month noise (sd) of an attainment rate around the unit's own
 
 
 def units_frame() -> pd.DataFrame:
@@ -86,8 +90,18 @@ def units_frame() -> pd.DataFrame:
     return frame
 
 
-def _simulate(rng: np.random.Generator, units: pd.DataFrame, months: list[str]) -> dict[str, np.ndarray]:
-    """Months x units arrays of every raw measure."""
+def _simulate(rng: np.random.Generator, units: pd.DataFrame, months: list[str],
+              truth: dict | None = None) -> dict[str, np.ndarray]:
+    """Months x units arrays of every raw measure.
+
+    ``truth``, when given, receives what chance acts on (:mod:`qyb.sample.truth`): per measure the
+    expected figure before Poisson and month noise (``"expected"``), the gamma shape of the
+    month noise of a count (``"size"``, inf for Poisson) and the month-noise sd of an attainment
+    rate (``"rate_sd"``). Recording draws nothing, so the files stay byte-identical.
+    """
+    truth = {} if truth is None else truth
+    expected, size, rate_sd = truth.setdefault("expected", {}), truth.setdefault("size", {}), \
+        truth.setdefault("rate_sd", {})
     T, U = len(months), len(units)
     pop = units["population"].to_numpy(float)
     t = np.array([month_number(m) for m in months]) - month_number(MECHANISM_START)
@@ -100,19 +114,24 @@ def _simulate(rng: np.random.Generator, units: pd.DataFrame, months: list[str]) 
         mean = base * pop / 10000 * risk[None, :] * (season * trend)[:, None]
         noise = rng.gamma(DISPERSION, 1 / DISPERSION, size=(T, U))
         out[measure] = rng.poisson(mean * noise).astype(float)
-    out["traffic_deaths"] = rng.poisson(0.03, size=(T, U)).astype(float)
-    out["work_deaths"] = rng.poisson(0.008, size=(T, U)).astype(float)
-    out["major_cases"] = rng.poisson(0.02, size=(T, U)).astype(float)
+        expected[measure], size[measure] = mean, DISPERSION
+    for measure, mean in RARE_RATES.items():
+        out[measure] = rng.poisson(mean, size=(T, U)).astype(float)
+        expected[measure], size[measure] = np.full((T, U), mean), np.inf
     out["rental_due"] = np.round(units["rental_rooms"].to_numpy(float) / 4)[None, :].repeat(T, axis=0)
-    out["hotspots_listed"] = rng.poisson(1.2, size=(T, U)).astype(float)
+    out["hotspots_listed"] = rng.poisson(HOTSPOTS_LISTED, size=(T, U)).astype(float)
+    expected["hotspots_listed"], size["hotspots_listed"] = np.full((T, U), HOTSPOTS_LISTED), np.inf
     out["patrols_planned"] = np.round(100 + pop / 500)[None, :].repeat(T, axis=0)
+    for fixed in ("rental_due", "patrols_planned"):
+        expected[fixed] = out[fixed].copy()
     shares = {"fraud_warnings_handled": ("fraud_warnings", 40, 1.6), "rental_inspected": ("rental_due", 30, 2.5),
               "hazards_rectified": ("hazards_found", 12, 2.0), "disputes_resolved": ("disputes_received", 20, 2.0),
               "hotspots_rectified": ("hotspots_listed", 3, 1.5), "patrols_done": ("patrols_planned", 40, 1.5)}
     for handled, (total, a, b) in shares.items():
         p_unit = rng.beta(a, b, size=U)
-        p = np.clip(p_unit[None, :] + rng.normal(0, 0.02, size=(T, U)), 0.0, 1.0)
+        p = np.clip(p_unit[None, :] + rng.normal(0, RATE_NOISE_SD, size=(T, U)), 0.0, 1.0)
         out[handled] = rng.binomial(out[total].astype(int), p).astype(float)
+        expected[handled], rate_sd[handled] = expected[total] * p_unit[None, :], RATE_NOISE_SD
     return out
 
 

@@ -1,4 +1,5 @@
-"""qyb.movements.intervals: rank intervals by resampling counts (issue 4, part 2)."""
+"""qyb.movements.intervals: rank intervals and 保持星级概率 (issue 4, part 2; calibrated and memory-bounded in
+issue 9: the posterior model by default, the bootstrap kept for comparison)."""
 from __future__ import annotations
 
 import numpy as np
@@ -107,11 +108,84 @@ def test_nominal_rank_is_the_published_one():
         np.testing.assert_allclose(ri["index"], card["index"], rtol=0, atol=1e-9)
 
 
-def test_nominal_inside_interval_and_top3_sums_to_three(sample_2023_03):
+def test_top3_sums_to_three_and_bootstrap_holds_the_nominal_rank(edition, sample_2023_03):
     ri = sample_2023_03
-    inside = (ri["rank"] >= ri["rank_p05"]) & (ri["rank"] <= ri["rank_p95"])
-    assert inside.mean() >= 0.9
     assert ri["p_top3"].sum() == pytest.approx(3.0, abs=0.02)  # index values essentially never tie
+    assert (ri["model"] == "posterior").all() and ri["interval_method"].str.contains("true rank").all()
+    # the bootstrap centres every draw on the observed month, so its intervals hold the published rank
+    boot = edition.rank_intervals(draws=1000, seed=7, model="bootstrap")
+    inside = (boot["rank"] >= boot["rank_p05"]) & (boot["rank"] <= boot["rank_p95"])
+    assert inside.mean() >= 0.9 and (boot["model"] == "bootstrap").all()
+    assert boot["interval_method"].str.contains("Poisson").all()
+
+
+def test_posterior_intervals_are_about_the_true_rank():
+    """On the sample the truth is known: the calibrated interval holds the true rank of most units, while
+    the published rank of the month's luckiest units lies outside it (永宁社区: published 2nd, true ~22nd)."""
+    from qyb.sample import sample_truth, true_scores
+
+    ed = qyb.load("2023-03")
+    ri = ed.rank_intervals(draws=1500, seed=3).set_index("unit_id")
+    true = pd.Series(true_scores(ed.method, "2023-03", sample_truth()).rank, index=ed.units.index)
+    covered = (ri["rank_p05"] <= true) & (true <= ri["rank_p95"])
+    assert covered.mean() >= 0.8
+    yn = ri.loc["XL01"]
+    assert yn["rank"] == 2 and yn["rank_p05"] > 10 and yn["p_top3"] < 0.01
+    assert yn["rank_p05"] <= true["XL01"] <= yn["rank_p95"]
+    # a lucky month does not keep its star: the posterior predictive says so
+    assert yn["p_same_stars"] < 0.1
+
+
+def test_chunked_draws_equal_unchunked(toy_method):
+    """Draws made in chunks (bounded memory) give the same figures as all at once, for the same seed."""
+    ed = qyb.load("2023-03")
+    for model in ("posterior", "bootstrap"):
+        whole = ed.rank_intervals(draws=300, seed=11, model=model)
+        parts = rank_intervals(ed.panel, "2023-03", ed.method, n_draws=300, seed=11, model=model, chunk=64)
+        pd.testing.assert_frame_equal(whole, parts)
+
+
+def test_stored_ranks_equal_histograms(monkeypatch):
+    """Beyond HISTOGRAM_CELLS the drawn ranks are kept instead of per-unit histograms: same figures."""
+    from qyb.engine import draws
+
+    ed = qyb.load("2023-03")
+    a = ed.rank_intervals(draws=200, seed=5)
+    monkeypatch.setattr(draws, "HISTOGRAM_CELLS", 10)
+    b = rank_intervals(ed.panel, "2023-03", ed.method, n_draws=200, seed=5)
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_rank_quantiles_match_numpy_inverted_cdf():
+    from qyb.engine.draws import RankTally
+
+    rng = np.random.default_rng(2)
+    ranks = np.argsort(rng.random((997, 12)), axis=1).argsort(axis=1) + 1.0
+    tally = RankTally(12, 12, np.ones(12))
+    tally.add(ranks[:500], ranks[:500], np.ones((500, 12)))
+    tally.add(ranks[500:], ranks[500:], np.ones((497, 12)))
+    levels = [0.05, 0.5, 0.95, 0.1]
+    np.testing.assert_array_equal(tally.rank_quantiles(levels),
+                                  np.quantile(ranks, levels, axis=0, method="inverted_cdf"))
+    np.testing.assert_allclose(tally.p_at_most(3), (ranks <= 3).mean(axis=0))
+
+
+def test_memory_does_not_grow_with_the_ranks_drawn():
+    """Working memory is one chunk: 4x the draws costs far less than 4x the peak (only the float32 indices
+    kept for their quantiles grow, 4 bytes per draw and unit)."""
+    import tracemalloc
+
+    ed = qyb.load("2023-03")
+
+    def peak(draws: int) -> int:
+        tracemalloc.start()
+        rank_intervals(ed.panel, "2023-03", ed.method, n_draws=draws, seed=1, chunk=100)
+        _, top = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        return top
+
+    small, large = peak(400), peak(1600)
+    assert large < 1.3 * small
 
 
 def test_draw_counts_moments():
@@ -173,8 +247,14 @@ def test_yongning_jump_against_both_intervals(edition, sample_2023_03):
     jumps = rank_jumps(sample_2023_03, before).set_index("unit_id")
     yn = jumps.loc["XL01"]
     assert (yn["rank_before"], yn["rank"], yn["method_before"], yn["method"]) == (27, 2, "v1", "v2")
-    assert yn["move"] == 25 and yn["rank_p95"] <= 16 and yn["rank_p05_before"] >= 10
     assert bool(yn["jump_survives"]) == (yn["rank_p95"] < yn["rank_p05_before"])
+    # the calibrated intervals of the true rank overlap: the jump is not told apart from chance
+    assert yn["move"] == 25 and yn["rank_p05"] > 10 and not yn["jump_survives"]
+    # the bootstrap, taking each observed month as the truth, saw a real jump
+    boot_now = edition.rank_intervals(draws=1000, seed=7, model="bootstrap")
+    boot_before = previous.rank_intervals(draws=1000, seed=7, model="bootstrap")
+    boot = rank_jumps(boot_now, boot_before).set_index("unit_id").loc["XL01"]
+    assert boot["rank_p95"] <= 16 and boot["rank_p05_before"] >= 10
 
 
 def test_ranking_table_gains_interval_columns(edition, sample_2023_03):

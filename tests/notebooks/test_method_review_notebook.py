@@ -1,5 +1,5 @@
 """Smoke run of notebooks/03_method_review.ipynb with papermill on the sample data (small n_draws),
-asserting on the four CSV tables it writes (issue 5) and on its committed form."""
+asserting on the CSV tables it writes (issues 5 and 9), on what it shows, and on its committed form."""
 from __future__ import annotations
 
 import json
@@ -25,7 +25,8 @@ def test_notebook_committed_without_outputs_and_with_parameters():
     params = [c for c in code if "parameters" in c.get("metadata", {}).get("tags", [])]
     assert len(params) == 1
     src = "".join(params[0]["source"])
-    for name in ("month", "methods", "schemes", "n_draws", "seed", "method", "data_dir", "output_dir", "focus_unit"):
+    for name in ("month", "methods", "schemes", "n_draws", "seed", "method", "data_dir", "output_dir", "focus_unit",
+                 "fairness", "fairness_size"):
         assert f"\n{name} = " in f"\n{src}"
 
 
@@ -39,7 +40,8 @@ def executed(tmp_path_factory):
         run_papermill(NOTEBOOK, out / "03_method_review.ipynb", kernel=ensure_kernel(),
                       parameters={"month": "2023-03", "methods": "v1,v2", "schemes": "equal,entropy,critic,pca",
                                   "n_draws": 300, "seed": 7, "data_dir": "", "output_dir": str(out),
-                                  "focus_unit": "永宁"})  # a short name, as an analyst types it
+                                  "focus_unit": "永宁",  # a short name, as an analyst types it
+                                  "fairness": "v1,v2,v3", "fairness_size": "quick"})
         return {}
 
     return shared_once(tmp_path_factory, "method-review-notebook", build)[1]
@@ -52,7 +54,7 @@ def read(out: Path, name: str) -> pd.DataFrame:
                                                                                       "month_to": str})
 
 
-def test_notebook_writes_the_four_tables(executed):
+def test_notebook_writes_the_tables(executed):
     for name, cols in TABLE_COLUMNS.items():
         assert list(read(executed, name).columns) == cols, name
 
@@ -64,6 +66,16 @@ def test_notebook_writes_the_four_tables(executed):
 
     sens = read(executed, "sensitivity")
     assert sens["factor"].tolist() == ["weights", "normalisation", "aggregation", "star_rule"]
+    assert sens["interval_method"].str.contains("percentile bootstrap").all()
+    assert unc["interval_method"].str.contains("inverted empirical CDF").all()
+
+    rel = read(executed, "reliability")
+    assert set(rel["method"]) == {"v1", "v2", "v3"} and rel["truth"].notna().all()
+    idx = rel[rel["figure"] == "index_reliability"].set_index("method")["truth"]
+    assert idx["v2"] < 0.3 < idx["v1"] < 0.5 < 0.65 < idx["v3"]
+    post = rel[(rel["figure"] == "coverage_extreme") & (rel["detail"] == "posterior")].set_index("method")["truth"]
+    boot = rel[(rel["figure"] == "coverage_extreme") & (rel["detail"] == "bootstrap")].set_index("method")["truth"]
+    assert (post > boot).all()
     assert sens.set_index("factor").loc["star_rule", "ST"] == 0.0
 
     dec = read(executed, "method_decomposition")
@@ -82,7 +94,26 @@ def test_notebook_writes_the_four_tables(executed):
 
 def test_notebook_draws_figures_and_readings(executed):
     figures = {p.name for p in (executed / "figures").glob("*.png")}
-    assert {"rank_uncertainty.png", "sobol.png", "weights_effective.png", "decomposition.png"} <= figures
+    assert {"rank_uncertainty.png", "sobol.png", "weights_effective.png", "decomposition.png",
+            "interval_coverage.png", "frontier.png"} <= figures
     nb = json.loads((executed / "03_method_review.ipynb").read_text(encoding="utf-8"))
     text = json.dumps(nb, ensure_ascii=False)
     assert "方法效应 +1 名" in text and "数据效应 +24 名" in text
+    assert "指数信度" in text and "永宁社区" in text and "术语说明" in text and "Sobol 指数" in text
+
+
+def test_notebook_tables_are_for_people(executed):
+    """Every table the notebook shows has Chinese headers, no row numbers and no internal codes."""
+    import re
+
+    nb = json.loads((executed / "03_method_review.ipynb").read_text(encoding="utf-8"))
+    tables = [o["data"]["text/html"] for c in nb["cells"] if c["cell_type"] == "code" for o in c.get("outputs", [])
+              if "text/html" in o.get("data", {}) and "<table" "".join(o["data"]["text/html"])]
+    assert len(tables) >= 15
+    for html in ("".join(t) for t in tables):
+        headers = re.findall(r"<th[^>]*>(.*?)</th>", html, flags=re.S)
+        assert headers and all(re.search(r"[\u4e00-\u9fff]", h) or re.fullmatch(r"v\d|[A-Za-z ]*[τα]|S1|ST|\s*", h)
+                               for h in headers), headers
+        assert "row_heading" not in html  # no row numbers
+        for code in ("unit_id", "rank_nominal", "p_star_1", "category_name", "XL01", "public_order", "crime_rate"):
+            assert code not in html, code

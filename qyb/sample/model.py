@@ -1,0 +1,261 @@
+"""Models that draw months of raw figures: the expected value of every measure and the noise around it.
+
+A :class:`MonthModel` says, for every month, unit and measure, what the figure is *expected*
+to be before chance (Poisson and month-to-month noise) and how chance acts on it:
+
+* ``count`` measures (alerts, accidents, fires, deaths, ...): ``X ~ Poisson(mu * G)`` with
+  ``G ~ Gamma(size, 1/size)`` the month noise (mean 1, variance ``1/size``), so
+  ``E X = mu`` and ``Var X = mu + mu^2 / size`` (the negative binomial NB2; ``size = inf`` is
+  Poisson);
+* ``fixed`` measures (what is due or planned: 出租屋应检查, 网格巡查计划): ``X = mu``;
+* ``handled`` measures of an attainment pair: ``X ~ Binomial(T, clip(p + e, 0, 1))`` with ``T``
+  the drawn total, ``p = mu / mu_total`` the unit's true attainment rate and ``e ~ N(0, sd^2)``
+  the month noise of the rate.
+
+Two kinds of model are built: the synthetic sample's own truth (:func:`qyb.sample.truth.sample_truth`)
+and the empirical-Bayes posterior of a real panel (:mod:`qyb.sample.posterior`), whose
+``expected`` array has a leading axis of posterior draws (one truth per draw). Both draw
+months with :class:`MonthSampler`; the engine scores them through
+:class:`qyb.engine.draws.ArrayInputs`.
+
+Reproducibility: every measure and every step (gamma, Poisson, normal, binomial) has its own
+random stream derived from the seed and the measure's name, consumed in order, so draws made
+in chunks equal the same draws made at once.
+"""
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import pandas as pd
+
+from qyb.data.catalogue import MEASURE_BY_CODE
+from qyb.data.months import add_months, month_range
+from qyb.data.panel import Panel
+from qyb.method import Method
+
+__all__ = ["KINDS", "MonthModel", "MonthSampler", "measures_read", "stream"]
+
+KINDS = ("count", "fixed", "handled")
+
+
+def stream(seed: int | None, *names: str) -> np.random.Generator:
+    """A random generator for one (measure, step): ``SeedSequence(seed, spawn_key=crc32 of the names)``.
+
+    The same seed and names always give the same stream, whatever else is drawn.
+    """
+    key = tuple(zlib.crc32(n.encode("utf-8")) for n in names)
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=key))
+
+
+def measures_read(method: Method) -> list[str]:
+    """Every raw measure a method reads (indicator measures and 扣分 measures), with the total of each
+    handled measure, in the catalogue's order."""
+    used = set(method.measures_used())
+    for code in list(used):
+        total = MEASURE_BY_CODE[code].total if code in MEASURE_BY_CODE else None
+        if total:
+            used.add(total)
+    return [c for c in MEASURE_BY_CODE if c in used] + sorted(used - set(MEASURE_BY_CODE))
+
+
+@dataclass(eq=False)
+class MonthModel:
+    """Expected figures and their noise, for ``months`` x ``units`` x ``measures``.
+
+    ``expected``: shape ``(..., months, units, measures)``; leading axes hold several truths
+    (posterior draws). ``kind[k]``: ``count`` / ``fixed`` / ``handled``; ``size[..., k]``: gamma
+    shape of the month noise of a count (inf: Poisson); ``rate_sd[..., k]``: month-noise sd of the
+    attainment rate of a handled measure (both ``(measures,)`` or with the leading axes of
+    ``expected``). A handled measure's total is the catalogue's (:meth:`total_of`).
+    """
+
+    units: pd.DataFrame
+    months: list[str]
+    measures: tuple[str, ...]
+    expected: np.ndarray
+    kind: tuple[str, ...]
+    size: np.ndarray
+    rate_sd: np.ndarray
+    label: str = ""
+    notes: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.months = list(self.months)
+        self.measures = tuple(self.measures)
+        self.expected = np.asarray(self.expected, dtype=float)
+        self.size = np.asarray(self.size, dtype=float)
+        self.rate_sd = np.asarray(self.rate_sd, dtype=float)
+        if self.expected.shape[-3:] != (len(self.months), len(self.units), len(self.measures)):
+            raise ValueError(f"expected has shape {self.expected.shape}; want (..., {len(self.months)} months, "
+                             f"{len(self.units)} units, {len(self.measures)} measures)")
+        bad = [k for k in self.kind if k not in KINDS]
+        if bad or len(self.kind) != len(self.measures):
+            raise ValueError(f"kind must give one of {KINDS} per measure")
+        self.month_pos = {m: t for t, m in enumerate(self.months)}
+        self.measure_pos = {c: k for k, c in enumerate(self.measures)}
+
+    # ------------------------------------------------------------ views
+    @property
+    def n_truths(self) -> int:
+        """Number of truths held (1 for the sample; the posterior draws for a fitted model)."""
+        return int(np.prod(self.expected.shape[:-3], dtype=int))
+
+    def total_of(self, code: str) -> str:
+        """The total measure of a handled measure."""
+        return MEASURE_BY_CODE[code].total
+
+    def true_rate(self, code: str) -> np.ndarray:
+        """``(..., months, units)``: a handled measure's true attainment rate, ``mu / mu_total``."""
+        h = self.expected[..., self.measure_pos[code]]
+        t = self.expected[..., self.measure_pos[self.total_of(code)]]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(t > 0, h / np.where(t > 0, t, 1.0), 0.0)
+
+    def panel(self, data_dir=".") -> Panel:
+        """The expected figures as a :class:`~qyb.data.Panel` (one truth only): score it with
+        :func:`qyb.engine.score_panel` for the true index, rank and stars of any method."""
+        if self.expected.ndim != 3:
+            raise ValueError("panel(): the model holds several truths; take one with take(i)")
+        return Panel(data_dir, self.units, self.months, self.expected, self.measures)
+
+    def take(self, i) -> MonthModel:
+        """The model with ``expected`` indexed on its leading axis (one truth, or a subset)."""
+        return replace(self, expected=self.expected[i])
+
+    def window(self, first: str, last: str) -> MonthModel:
+        """The months ``first..last`` (all must be held)."""
+        months = month_range(first, last)
+        missing = [m for m in months if m not in self.month_pos]
+        if missing:
+            raise ValueError(f"the model holds no months {missing[0]}..")
+        rows = [self.month_pos[m] for m in months]
+        return replace(self, months=months, expected=self.expected[..., rows, :, :])
+
+    def select(self, months: list[str]) -> MonthModel:
+        """Only ``months`` (any held months, in the order given)."""
+        missing = [m for m in months if m not in self.month_pos]
+        if missing:
+            raise ValueError(f"the model holds no month {missing[0]}")
+        rows = [self.month_pos[m] for m in months]
+        return replace(self, months=list(months), expected=self.expected[..., rows, :, :])
+
+    def stationary(self, month: str, months: list[str]) -> MonthModel:
+        """A steady town: every month of ``months`` expected as ``month`` is (no trend, no season), for
+        experiments such as a sustained fall (:func:`qyb.review.reliability.responsiveness`)."""
+        row = self.expected[..., self.month_pos[month]:self.month_pos[month] + 1, :, :]
+        expected = np.repeat(row, len(months), axis=-3)
+        return replace(self, months=list(months), expected=expected)
+
+    def incidents(self) -> list[str]:
+        """The count measures that are incidents (alerts, accidents, fires, deaths, major cases): every
+        ``count`` measure that is not the total of an attainment pair (warnings, hazards, disputes and
+        spots to handle are workload, not incidents)."""
+        totals = {MEASURE_BY_CODE[c].total for c in self.measures if c in MEASURE_BY_CODE and MEASURE_BY_CODE[c].total}
+        return [c for c, k in zip(self.measures, self.kind) if k == "count" and c not in totals]
+
+    def with_change(self, unit: str | int, factor: float, start: str, measures=None) -> MonthModel:
+        """A copy in which one unit's expected counts are multiplied by ``factor`` from ``start`` on
+        (a sustained change: "its true rates fall 30 % and stay down" is ``factor=0.7``).
+
+        ``measures``: the count measures changed (default :meth:`incidents`; attainment rates and
+        what is due are unchanged).
+        """
+        u = unit if isinstance(unit, (int, np.integer)) else list(self.units.index).index(unit)
+        codes = measures or self.incidents()
+        t0 = self.month_pos[start]
+        expected = self.expected.copy()
+        for code in codes:
+            expected[..., t0:, u, self.measure_pos[code]] *= factor
+        return replace(self, expected=expected)
+
+    def sampler(self, seed: int | None, measures=None) -> MonthSampler:
+        """A :class:`MonthSampler` drawing ``measures`` (default all) with streams from ``seed``."""
+        return MonthSampler(self, seed, measures)
+
+    def simulate(self, n_draws: int, seed: int | None = 0, measures=None) -> np.ndarray:
+        """``(n_draws, months, units, measures)`` draws of raw figures (all at once; see :class:`MonthSampler`
+        for chunks). With several truths held, ``n_draws`` must equal their number (one month per truth)."""
+        return self.sampler(seed, measures).draw(n_draws)
+
+
+class MonthSampler:
+    """Draws months from a :class:`MonthModel` chunk by chunk; the streams carry on between chunks.
+
+    ``draw(d)`` returns the next ``d`` draws, shape ``(d, months, units, measures)`` (NaN for the
+    measures not drawn). When the model holds several truths, draw ``i`` uses truth ``i``
+    (the ``i``-th row of the leading axis), so chunks walk through the truths in order.
+    """
+
+    def __init__(self, model: MonthModel, seed: int | None, measures=None):
+        self.model = model
+        self.codes = list(model.measures) if measures is None else [c for c in model.measures if c in set(measures)]
+        for code in list(self.codes):  # a handled measure needs its total
+            k = model.kind[model.measure_pos[code]]
+            if k == "handled" and model.total_of(code) not in self.codes:
+                self.codes.append(model.total_of(code))
+        self.streams = {(c, step): stream(seed, c, step) for c in self.codes
+                        for step in ("gamma", "poisson", "normal", "binomial")}
+        self.done = 0
+
+    def _rows(self, a: np.ndarray, d: int, tail: int, truths=None) -> np.ndarray:
+        """The chunk's rows of a per-truth array (..., *tail) flattened over the truths, or ``a`` repeated."""
+        if a.ndim == tail:
+            return np.broadcast_to(a, (d, *a.shape))
+        flat = a.reshape(-1, *a.shape[a.ndim - tail:])
+        if truths is not None:
+            return flat[truths]
+        if self.done + d > flat.shape[0]:
+            raise ValueError(f"the model holds {flat.shape[0]} truths; cannot draw beyond them")
+        return flat[self.done:self.done + d]
+
+    def _noisy(self, code: str, mean: np.ndarray, size: np.ndarray) -> np.ndarray:
+        """``mean x G`` with month noise ``G ~ Gamma(size, 1/size)`` per draw (``mean`` where size is inf)."""
+        finite = np.isfinite(size)
+        if not finite.any():
+            return np.maximum(mean, 0.0)
+        rng = self.streams[code, "gamma"]
+        if finite.all() and np.all(size == size[0]):  # one shape: numpy's fast scalar path, the same numbers
+            g = rng.standard_gamma(size[0], mean.shape) / size[0]
+            return np.maximum(mean * g, 0.0)
+        shape = np.where(finite, size, 1.0)[:, None, None]
+        g = rng.standard_gamma(np.broadcast_to(shape, mean.shape)) / shape
+        return np.maximum(np.where(finite[:, None, None], mean * g, mean), 0.0)
+
+    def draw(self, d: int, truths=None) -> np.ndarray:
+        """The next ``d`` draws; ``truths`` (d,) picks the truth of each draw (default: the next ``d``
+        truths in order, or the one truth)."""
+        m = self.model
+        mu = self._rows(m.expected, d, 3, truths)
+        sizes = self._rows(m.size, d, 1, truths)  # (d, K)
+        sds = self._rows(m.rate_sd, d, 1, truths)
+        out = np.full((mu.shape[-1], *mu.shape[:-1]), np.nan)  # measure-major: each measure contiguous
+        order = sorted(self.codes, key=lambda c: m.kind[m.measure_pos[c]] == "handled")  # totals first
+        for code in order:
+            k = m.measure_pos[code]
+            kind = m.kind[k]
+            mean = np.ascontiguousarray(mu[..., k])
+            if kind == "fixed":
+                out[k] = mean
+            elif kind == "count":
+                out[k] = self.streams[code, "poisson"].poisson(self._noisy(code, mean, sizes[:, k]))
+            else:
+                t = m.measure_pos[m.total_of(code)]
+                mt = mu[..., t]
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    p = np.where(mt > 0, mean / np.where(mt > 0, mt, 1.0), 0.0)
+                sd = sds[:, k]
+                if (sd > 0).any():
+                    noise = self.streams[code, "normal"].standard_normal(p.shape)
+                    p += (sd[0] if np.all(sd == sd[0]) else sd[:, None, None]) * noise
+                total = out[t].astype(np.int64)
+                out[k] = self.streams[code, "binomial"].binomial(total, np.clip(p, 0.0, 1.0))
+        out = np.moveaxis(out, 0, -1)
+        self.done += d
+        return out
+
+
+def lookback_months(method: Method, month: str, extra: int = 0) -> list[str]:
+    """The months a method reads to score ``month`` (and ``extra`` months before), oldest first."""
+    return month_range(add_months(month, -(method.history_needed() + extra)), month)
