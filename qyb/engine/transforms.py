@@ -182,8 +182,8 @@ def robust_value(t: dict, m: dict, inputs: Inputs) -> np.ndarray:
         den = inputs.attribute(t.get("denominator", "population")) if kind == "rate" else np.ones(stack.shape[-1])
         per = float(t.get("per", 10000)) if kind == "rate" else 1.0
         if t.get("shrink", "none") == "eb" and not noise_free:
-            return eb_shrink(stack, den) * per
-        return rate(pooled_mean(stack), den, per)
+            return capped(eb_shrink(stack, den) * per, t.get("cap"))
+        return capped(rate(pooled_mean(stack), den, per), t.get("cap"))
     lags = baseline_lags(t)
     base = sum(np.asarray(inputs.measure(code, lag), dtype=float) for lag in lags) / len(lags)
     floor = NOISE_FREE_FLOOR if noise_free else float(t.get("floor", 1.0))
