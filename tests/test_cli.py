@@ -63,6 +63,12 @@ def test_intervals_command_is_reproducible(tmp_path, capsys):
     assert list(ri.columns[:7]) == ["unit_id", "rank", "rank_median", "rank_p05", "rank_p95", "p_top3",
                                     "p_same_stars"]
     assert ((ri["rank_p05"] <= ri["rank_median"]) & (ri["rank_median"] <= ri["rank_p95"])).all()
+    assert (ri["model"] == "posterior").all() and ri["interval_method"].str.contains("true rank").all()
+    boot = tmp_path / "boot.csv"
+    code, _, err = run_cli(capsys, "intervals", "--month", "2023-03", "--draws", "300", "--model", "bootstrap",
+                           "--out", boot)
+    assert code == 0, err
+    assert pd.read_csv(boot, encoding="utf-8-sig")["interval_method"].str.contains("Poisson").all()
 
 
 def test_review_command_writes_the_tables(tmp_path, capsys):
@@ -96,6 +102,9 @@ def test_review_command_writes_the_tables(tmp_path, capsys):
     ["intervals", "--month", "2023-3"],
     ["review", "--month", "2023-03", "--draws", "many"],
     ["intervals", "--month", "2023-03", "--draws", "0"],
+    ["intervals", "--month", "2023-03", "--model", "bayes"],
+    ["review", "--month", "2023-03", "--fairness-size", "huge"],
+    ["review", "--month", "2023-03", "--fairness", "v1,v9"],
     ["movements", "--month", "2022-01"],  # no 2021-01 for the year-on-year baseline
 ])
 def test_analysis_commands_bad_arguments_exit_2(tmp_path, capsys, argv):

@@ -227,6 +227,16 @@ class Method:
         """Months whose events a 扣分 measure counts (the mean per month; 1 = the month alone)."""
         return max((int(d.get("window", 1)) for d in self.deductions if d["measure"] == measure), default=1)
 
+    def measure_lags(self) -> dict[str, set[int]]:
+        """Measure -> the lags (0 = the scored month) at which the transforms and 扣分 rules read it."""
+        out: dict[str, set[int]] = {}
+        for i in self.indicators:
+            for measure in i.measures.values():
+                out.setdefault(measure, set()).update(i.lags)
+        for d in self.deductions:
+            out.setdefault(d["measure"], set()).update(range(self.deduction_window(d["measure"])))
+        return out
+
     def lags(self) -> set[int]:
         """Every lag (0 = the scored month) the transforms and the 扣分 rules read."""
         lags = {k for i in self.indicators for k in i.lags}

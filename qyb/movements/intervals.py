@@ -97,11 +97,11 @@ CHUNK_BYTES = 192 * 2 ** 20
 
 
 def chunk_size(n_units: int, n_indicators: int, requested: int | None = None, months: int = 1) -> int:
-    """Draws per chunk so that one chunk's arrays stay within :data:`CHUNK_BYTES` (about 40 float64
-    arrays of draws x units x indicators live at once while a chunk is scored)."""
+    """Draws per chunk: ``requested``, or as many as keep one chunk's arrays within :data:`CHUNK_BYTES`
+    (about 40 float64 arrays of draws x units x indicators live at once while a chunk is scored)."""
     per_draw = 8 * max(n_units, 1) * (40 * max(n_indicators, 1) + 20 * months)
     fit = max(1, CHUNK_BYTES // per_draw)
-    return int(min(fit, requested)) if requested else int(fit)
+    return int(requested) if requested else int(fit)
 
 
 class DrawInputs:
@@ -265,7 +265,10 @@ def rank_summary_text(ri: pd.DataFrame, jumps: pd.DataFrame | None = None, min_m
     width = ri["rank_p95"] - ri["rank_p05"]
     n = len(ri)
     sure_top = ri[ri["p_top3"] >= 0.9]["unit_name"].tolist()
-    text = (f"按 {int(ri['n_draws'].iat[0]):,} 次重抽样（随机种子 {ri['seed'].iat[0]}，评分办法 {ri['method'].iat[0]}），"
+    posterior = "model" not in ri.columns or ri["model"].iat[0] == "posterior"
+    how = ("次模拟（先按各单位近一年的数据估计其真实发案水平，再据此抽样；区间指真实名次）" if posterior
+           else "次重抽样（以本月观测值为准）")
+    text = (f"按 {int(ri['n_draws'].iat[0]):,} {how}（随机种子 {ri['seed'].iat[0]}，评分办法 {ri['method'].iat[0]}），"
             f"{n} 个村(社区) 排名 90% 区间（第 5–95 百分位）的宽度中位数为 {width.median():.0f} 位，"
             f"最窄 {width.min():.0f} 位、最宽 {width.max():.0f} 位；"
             f"保持现有星级的概率中位数为 {ri['p_same_stars'].median():.0%}。")

@@ -368,6 +368,13 @@ def _design_words(method: Method) -> str:
     return "、".join(words) or "原有规则"
 
 
+def _candidate_words(row) -> str:
+    """A frontier candidate in words: 按近 3 个月合计、星级按与中位数差距划档（发案率收缩）."""
+    rule = {"bands": "星级按与中位数差距划档", "shares": "星级按比例分配"}.get(row["star_rule"], row["star_rule"])
+    shrink = "、发案率收缩" if row.get("shrink") == "eb" else ""
+    return f"“按近 {int(row['rate_window'])} 个月合计、{rule}{shrink}”"
+
+
 def fairness_readings(fr: FairnessReview) -> dict[str, str]:
     """Short plain-Chinese readings of a :class:`FairnessReview` (keys: ``source``, ``reliability``,
     ``stars``, ``intervals``, ``size``, ``responsiveness``, ``story``, ``frontier``, ``conclusion``), for
@@ -420,15 +427,20 @@ def fairness_readings(fr: FairnessReview) -> dict[str, str]:
     if f is not None and len(f):
         meets = f[(f["index_reliability"] >= 0.7) & (f["p_star_truth"] >= 0.7) & (f["p_rise_3m"] >= 0.8)]
         best_rel = f.sort_values("index_reliability").iloc[-1]
-        text = ("不同合计期与星级规则的取舍：合计期越长，信度越高，但真实进步反映得越慢。"
-                f"信度最高的是 {best_rel['candidate']}（{_pct(best_rel['index_reliability'])}，第 3 个月上升概率 "
-                f"{_pct(best_rel['p_rise_3m'])}）。")
+        fastest = f.sort_values("p_rise_3m").iloc[-1]
+        text = ("不同合计期、星级规则与收缩方式的取舍：合计期越长，信度越高，但真实进步反映得越慢；星级按比例分配反应快，"
+                "但偶然升降也多。"
+                f"信度最高的是{_candidate_words(best_rel)}（信度 {_pct(best_rel['index_reliability'])}，星级与真实一致 "
+                f"{_pct(best_rel['p_star_truth'])}，第 3 个月上升概率 {_pct(best_rel['p_rise_3m'])}）；反应最快的是"
+                f"{_candidate_words(fastest)}（第 3 个月上升概率 {_pct(fastest['p_rise_3m'])}，但不下降也会偶然上升 "
+                f"{_pct(fastest['p_rise_3m_control'])}，星级与真实一致仅 {_pct(fastest['p_star_truth'])}）。")
         if len(meets):
             pick = meets.sort_values("rate_window").iloc[0]
-            text += (f"同时达到三项目标（信度 ≥ 70%、星级与真实一致 ≥ 70%、第 3 个月上升 ≥ 80%）的最短合计期是 "
-                     f"{int(pick['rate_window'])} 个月（{pick['candidate']}）。")
+            text += (f"同时达到三项目标（信度 ≥ 70%、星级与真实一致 ≥ 70%、第 3 个月上升 ≥ 80%）的是"
+                     f"{_candidate_words(pick)}。")
         else:
-            text += "没有一种组合同时达到三项目标，需要在“稳”与“快”之间取舍（见上表）。"
+            text += ("没有一种组合同时达到三项目标（信度 ≥ 70%、星级与真实一致 ≥ 70%、第 3 个月上升 ≥ 80%），"
+                     "需要在“稳”与“快”之间取舍（见上表）。")
         out["frontier"] = text
     else:
         out["frontier"] = ""

@@ -6,7 +6,8 @@ and month (:class:`qyb.sample.model.MonthModel`) -- and scores them under a meth
 * on the synthetic sample the truth is known (:func:`qyb.sample.sample_truth`);
 * on real data it is estimated: truths are drawn from the empirical-Bayes posterior of every
   unit's rates (:mod:`qyb.sample.posterior`) and the same figures are computed with each drawn
-  truth in turn (the ``model`` column of :func:`reliability_table`); on the sample the two agree.
+  truth in turn (the ``model`` column of :func:`qyb.review.fairness.fairness_review`); on the sample
+  the two agree.
 
 The true index, rank and stars of a method are the method applied to the expected figures
 (:func:`qyb.sample.true_scores`). Figures (one row each in ``tables/reliability.csv``):
@@ -46,7 +47,7 @@ from qyb.data.months import add_months, month_range
 from qyb.engine.draws import ArrayInputs, score_inputs, unit_groups
 from qyb.method import Method
 from qyb.sample.bootstrap import bootstrap_chunks, bootstrap_settings
-from qyb.sample.model import MonthModel, measures_read, stream
+from qyb.sample.model import MonthModel, cells_read, measures_read, stream
 from qyb.sample.posterior import fit_arrays, posterior_chunks, posterior_months
 
 __all__ = ["reliability_coefficient", "MonthDraws", "simulate_month", "month_figures", "interval_checks",
@@ -133,7 +134,7 @@ def simulate_month(method: Method, model: MonthModel, month: str, n_draws: int =
                         groups)
     lead = sub.expected.shape[:-3]
     truths = np.repeat(np.arange(R), n_draws) if lead else None
-    sampler = sub.sampler(seed, measures_read(method))
+    sampler = sub.sampler(seed, cells_read(method, month))
     total = R * n_draws
     parts = []
     done = 0
@@ -229,7 +230,7 @@ def interval_checks(method: Method, truth: MonthModel, month: str, n_panels: int
                         groups)
     true_rank = true.rank
     panels = sub.sampler(seed, read).draw(n_panels)  # (R, T, U, K)
-    fresh = sub.sampler(None if seed is None else seed + 1, read).draw(n_panels)
+    fresh = sub.sampler(None if seed is None else seed + 1, cells_read(method, month)).draw(n_panels)
     published = score_inputs(method, ArrayInputs(panels, months, sub.measures, sub.units, month), groups)
     fresh_stars = score_inputs(method, ArrayInputs(fresh, months, sub.measures, sub.units, month), groups).stars
     lo_q, hi_q = (1 - level) / 2, 1 - (1 - level) / 2
@@ -329,7 +330,7 @@ def responsiveness(method: Method, truth: MonthModel, month: str, factor: float 
     # common random numbers: the town's months are drawn once from the steady truth (the control); the
     # falling unit's counts after the fall are thinned, X' ~ Binomial(X, factor), which is exactly a month
     # drawn with its expected count x factor (Poisson and gamma-Poisson are closed under thinning)
-    control_data = steady.sampler(seed, measures_read(method)).draw(n_draws)  # (D, T, U, K)
+    control_data = steady.sampler(seed, cells_read(method, targets)).draw(n_draws)  # (D, T, U, K)
     control = score_inputs(method, ArrayInputs(control_data, months, steady.measures, steady.units, targets),
                            groups).stars  # (D, H, U)
     control_rise = (control[:, :, chosen] >= before[chosen] + 1).mean(axis=0)  # (H, S)
@@ -342,7 +343,8 @@ def responsiveness(method: Method, truth: MonthModel, month: str, factor: float 
         units_ = chosen[start:start + per_chunk]
         data = np.broadcast_to(control_data, (len(units_), *control_data.shape)).copy()  # (s, D, T, U, K)
         own_counts = control_data[:, lookback + 1:, :, :][:, :, units_, :][..., thin]  # (D, H, s, C)
-        thinned = rng.binomial(own_counts.astype(np.int64), factor).astype(float)
+        drawn = ~np.isnan(own_counts)  # (cells the method never reads stay undrawn)
+        thinned = np.where(drawn, rng.binomial(np.where(drawn, own_counts, 0).astype(np.int64), factor), np.nan)
         part = np.arange(len(units_))
         block = data[:, :, lookback + 1:]  # view (s, D, H, U, K)
         for j, k in enumerate(thin):

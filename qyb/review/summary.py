@@ -11,7 +11,7 @@ from qyb.data.panel import Panel
 from qyb.errors import InputError
 from qyb.method import Method
 from qyb.review.coherence import Coherence, coherence_tables
-from qyb.review.common import scored
+from qyb.review.common import as_method, scored
 from qyb.review.comparison import (
     DECOMPOSITION_COLUMNS,
     LeaveOneOut,
@@ -109,6 +109,7 @@ def run_review(panel: Panel, month: str, method: Method, methods="v1,v2",
     data) is left out and ``skipped`` says why; the rest of the review is still made.
     """
     month = parse_month(month)
+    fair_methods = [as_method(n) for n in _split(fairness)] if fairness else []  # a bad name fails at once
     names = _split(methods)
     if not names:
         raise ValueError("give at least one method name, e.g. 'v1,v2'")
@@ -144,7 +145,7 @@ def run_review(panel: Panel, month: str, method: Method, methods="v1,v2",
     except InputError as exc:
         skipped["decomposition"] = (f"无法分解 {pair[0]}（{pair[1]}）到 {pair[2]}（{pair[3]}）的名次变化："
                                     f"{exc.problems[0].rule}")
-    fair = _fairness(panel, month, fairness, fairness_size, unit, seed, skipped)
+    fair = _fairness(panel, month, fair_methods, fairness_size, unit, seed, skipped)
     loo = leave_one_out(UncertaintyModel.from_table(table, panel, month, Choices.none()))
     coh = coherence_tables(table, month)
     notes = [SYNTHETIC_BANNER] if panel.synthetic else []
@@ -157,17 +158,15 @@ def run_review(panel: Panel, month: str, method: Method, methods="v1,v2",
                         comparison, decomposition, loo, coh, fair, notes, skipped)
 
 
-def _fairness(panel: Panel, month: str, methods, size, unit, seed: int, skipped: dict) -> FairnessReview | None:
+def _fairness(panel: Panel, month: str, methods: list[Method], size, unit, seed: int,
+              skipped: dict) -> FairnessReview | None:
     """The fairness section: the methods the data can score in ``month`` (the others skipped, with why)."""
-    from qyb.review.common import as_method
     from qyb.sample.truth import truth_for
 
-    names = _split(methods) if methods else []
-    if not names:
+    if not methods:
         return None
     usable, why = [], []
-    for name in names:
-        m = as_method(name)
+    for m in methods:
         missing = [mo for mo in m.months_read(month) if mo not in panel.month_pos]
         if missing:
             why.append(f"{m.name} 需要 {missing[0]} 的数据")

@@ -31,8 +31,7 @@ import numpy as np
 import pandas as pd
 
 from qyb.data.catalogue import MEASURE_BY_CODE
-from qyb.data.months import add_months, month_range
-from qyb.data.panel import Panel
+from qyb.data.months import add_months
 from qyb.method import Method
 
 __all__ = ["KINDS", "MonthModel", "MonthSampler", "measures_read", "stream"]
@@ -47,6 +46,20 @@ def stream(seed: int | None, *names: str) -> np.random.Generator:
     """
     key = tuple(zlib.crc32(n.encode("utf-8")) for n in names)
     return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=key))
+
+
+def cells_read(method: Method, month: str | list[str]) -> dict[str, list[str]]:
+    """Measure -> the months whose figure of it the method reads to score ``month`` (or each of a list of
+    months; a handled measure's total at the same months): what a simulation must draw, and no more."""
+    targets = [month] if isinstance(month, str) else list(month)
+    out: dict[str, set[str]] = {}
+    for code, lags in method.measure_lags().items():
+        months = {add_months(t, -k) for t in targets for k in lags}
+        out.setdefault(code, set()).update(months)
+        total = MEASURE_BY_CODE[code].total if code in MEASURE_BY_CODE else None
+        if total:
+            out.setdefault(total, set()).update(months)
+    return {c: sorted(m) for c, m in out.items()}
 
 
 def measures_read(method: Method) -> list[str]:
@@ -113,25 +126,9 @@ class MonthModel:
         with np.errstate(invalid="ignore", divide="ignore"):
             return np.where(t > 0, h / np.where(t > 0, t, 1.0), 0.0)
 
-    def panel(self, data_dir=".") -> Panel:
-        """The expected figures as a :class:`~qyb.data.Panel` (one truth only): score it with
-        :func:`qyb.engine.score_panel` for the true index, rank and stars of any method."""
-        if self.expected.ndim != 3:
-            raise ValueError("panel(): the model holds several truths; take one with take(i)")
-        return Panel(data_dir, self.units, self.months, self.expected, self.measures)
-
     def take(self, i) -> MonthModel:
         """The model with ``expected`` indexed on its leading axis (one truth, or a subset)."""
         return replace(self, expected=self.expected[i])
-
-    def window(self, first: str, last: str) -> MonthModel:
-        """The months ``first..last`` (all must be held)."""
-        months = month_range(first, last)
-        missing = [m for m in months if m not in self.month_pos]
-        if missing:
-            raise ValueError(f"the model holds no months {missing[0]}..")
-        rows = [self.month_pos[m] for m in months]
-        return replace(self, months=months, expected=self.expected[..., rows, :, :])
 
     def select(self, months: list[str]) -> MonthModel:
         """Only ``months`` (any held months, in the order given)."""
@@ -155,23 +152,9 @@ class MonthModel:
         totals = {MEASURE_BY_CODE[c].total for c in self.measures if c in MEASURE_BY_CODE and MEASURE_BY_CODE[c].total}
         return [c for c, k in zip(self.measures, self.kind) if k == "count" and c not in totals]
 
-    def with_change(self, unit: str | int, factor: float, start: str, measures=None) -> MonthModel:
-        """A copy in which one unit's expected counts are multiplied by ``factor`` from ``start`` on
-        (a sustained change: "its true rates fall 30 % and stay down" is ``factor=0.7``).
-
-        ``measures``: the count measures changed (default :meth:`incidents`; attainment rates and
-        what is due are unchanged).
-        """
-        u = unit if isinstance(unit, (int, np.integer)) else list(self.units.index).index(unit)
-        codes = measures or self.incidents()
-        t0 = self.month_pos[start]
-        expected = self.expected.copy()
-        for code in codes:
-            expected[..., t0:, u, self.measure_pos[code]] *= factor
-        return replace(self, expected=expected)
-
     def sampler(self, seed: int | None, measures=None) -> MonthSampler:
-        """A :class:`MonthSampler` drawing ``measures`` (default all) with streams from ``seed``."""
+        """A :class:`MonthSampler` drawing ``measures`` (default all; or a dict measure -> months, as
+        :func:`cells_read` gives) with streams from ``seed``."""
         return MonthSampler(self, seed, measures)
 
     def simulate(self, n_draws: int, seed: int | None = 0, measures=None) -> np.ndarray:
@@ -195,6 +178,14 @@ class MonthSampler:
             k = model.kind[model.measure_pos[code]]
             if k == "handled" and model.total_of(code) not in self.codes:
                 self.codes.append(model.total_of(code))
+        # the months drawn of each measure (all, or those a method reads: ``measures`` as a dict)
+        cells = measures if isinstance(measures, dict) else {}
+        self.rows = {c: (np.array([model.month_pos[m] for m in cells[c] if m in model.month_pos])
+                         if c in cells else None) for c in self.codes}
+        for code in self.codes:
+            if model.kind[model.measure_pos[code]] == "handled" and self.rows[code] is not None:
+                total = model.total_of(code)
+                self.rows[total] = None if self.rows[total] is None else np.union1d(self.rows[total], self.rows[code])
         self.streams = {(c, step): stream(seed, c, step) for c in self.codes
                         for step in ("gamma", "poisson", "normal", "binomial")}
         self.done = 0
@@ -235,27 +226,29 @@ class MonthSampler:
         for code in order:
             k = m.measure_pos[code]
             kind = m.kind[k]
-            mean = np.ascontiguousarray(mu[..., k])
+            rows = self.rows[code]
+            sel = slice(None) if rows is None else rows
+            mean = np.ascontiguousarray(mu[..., k][:, sel])
             if kind == "fixed":
-                out[k] = mean
+                value = mean
             elif kind == "count":
-                out[k] = self.streams[code, "poisson"].poisson(self._noisy(code, mean, sizes[:, k]))
+                value = self.streams[code, "poisson"].poisson(self._noisy(code, mean, sizes[:, k]))
             else:
                 t = m.measure_pos[m.total_of(code)]
-                mt = mu[..., t]
+                mt = mu[..., t][:, sel]
                 with np.errstate(invalid="ignore", divide="ignore"):
                     p = np.where(mt > 0, mean / np.where(mt > 0, mt, 1.0), 0.0)
                 sd = sds[:, k]
                 if (sd > 0).any():
                     noise = self.streams[code, "normal"].standard_normal(p.shape)
                     p += (sd[0] if np.all(sd == sd[0]) else sd[:, None, None]) * noise
-                total = out[t].astype(np.int64)
-                out[k] = self.streams[code, "binomial"].binomial(total, np.clip(p, 0.0, 1.0))
+                total = out[t][:, sel].astype(np.int64)
+                value = self.streams[code, "binomial"].binomial(total, np.clip(p, 0.0, 1.0))
+            if rows is None:
+                out[k] = value
+            else:
+                out[k][:, rows] = value
         out = np.moveaxis(out, 0, -1)
         self.done += d
         return out
 
-
-def lookback_months(method: Method, month: str, extra: int = 0) -> list[str]:
-    """The months a method reads to score ``month`` (and ``extra`` months before), oldest first."""
-    return month_range(add_months(month, -(method.history_needed() + extra)), month)

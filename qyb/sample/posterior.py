@@ -50,7 +50,7 @@ from qyb.data.catalogue import MEASURE_BY_CODE
 from qyb.data.months import add_months, month_range
 from qyb.data.panel import Panel
 from qyb.method import Method
-from qyb.sample.model import MonthModel, measures_read, stream
+from qyb.sample.model import MonthModel, cells_read, measures_read, stream
 
 __all__ = ["MIN_MONTH_TOTAL", "POSTERIOR_WINDOW", "Posterior", "fit_posterior", "fit_arrays", "fit_counts",
            "fit_pairs", "posterior_months", "posterior_chunks", "posterior_tally", "PosteriorChunk"]
@@ -358,6 +358,7 @@ def posterior_chunks(post: Posterior, method: Method, month: str, n_draws: int, 
     from qyb.engine.draws import ArrayInputs, score_inputs, unit_groups
 
     months = [m for m in post.months if m in set(method.months_read(month))]
+    cells = cells_read(method, month)
     groups = unit_groups(post.units) if groups is None else groups
     lead = post.lead
     if lead:
@@ -372,7 +373,7 @@ def posterior_chunks(post: Posterior, method: Method, month: str, n_draws: int, 
         true = score_inputs(method, inputs, groups)
         fresh_stars = None
         if fresh:
-            sampler = truths.sampler(seed) if sampler is None else _continue(sampler, truths)
+            sampler = truths.sampler(seed, cells) if sampler is None else _continue(sampler, truths)
             data = sampler.draw(int(np.prod(truths.expected.shape[:-3])))
             data = data.reshape(truths.expected.shape)
             fresh_scores = score_inputs(method, ArrayInputs(data, months, truths.measures, post.units, month), groups)
