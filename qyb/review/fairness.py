@@ -357,8 +357,12 @@ def _design_words(method: Method) -> str:
     windows = sorted({int(i.transform.get("window", 1)) for i in method.indicators if i.transform.get("window", 1) > 1})
     if windows:
         words.append("数字按近 " + "、".join(map(str, windows)) + " 个月合计")
-    if any(i.transform.get("shrink") == "eb" for i in method.indicators):
+    shrunk = [i for i in method.indicators if i.transform.get("shrink") == "eb"]
+    rates = [i for i in method.indicators if i.transform["type"] in ("rate", "count")]
+    if shrunk and len(shrunk) == len(rates):
         words.append("发案率向全镇平均水平收缩")
+    elif shrunk:
+        words.append("、".join(i.name.split("（")[0] for i in shrunk) + "向全镇平均水平收缩")
     if all(i.normalise["method"] == "goalposts" for i in method.indicators):
         words.append("按固定标准而非当月最好最差单位评分")
     if any(d.get("window", 1) > 1 for d in method.deductions):
