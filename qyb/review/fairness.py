@@ -304,6 +304,8 @@ FRONTIER_RULES = {"bands": {"rule": "bands", "bands": {5: 6, 4: 3, 2: 3, 1: 6}},
 FRONTIER_CANDIDATES = ((1, "bands", "none"), (3, "bands", "none"), (3, "bands", "eb"), (6, "bands", "none"),
                        (12, "bands", "none"), (1, "shares", "none"), (3, "shares", "none"), (3, "shares", "eb"),
                        (6, "shares", "none"), (12, "shares", "none"))
+STANDARD_CANDIDATES = ((1, "bands", "none"), (3, "bands", "none"), (3, "bands", "eb"), (6, "bands", "none"),
+                       (12, "bands", "none"), (3, "shares", "none"))
 QUICK_CANDIDATES = ((1, "bands", "none"), (3, "bands", "none"), (3, "shares", "none"), (6, "bands", "none"))
 
 
@@ -311,14 +313,16 @@ def frontier(panel: Panel, month: str, base: Method, truth: MonthModel | None = 
              settings: Settings | None = None, candidates=None) -> pd.DataFrame:
     """Reliability against responsiveness for candidates derived from ``base`` (:func:`with_windows`).
 
-    ``candidates``: (window, star rule, shrinkage) triples (default :data:`FRONTIER_CANDIDATES`; the
-    ``quick`` settings try :data:`QUICK_CANDIDATES`). Each is scored on the truth (or, without one, on
+    ``candidates``: (window, star rule, shrinkage) triples (default: :data:`FRONTIER_CANDIDATES` with the
+    ``full`` settings, :data:`STANDARD_CANDIDATES` with ``standard``, :data:`QUICK_CANDIDATES` with ``quick``).
+    Each is scored on the truth (or, without one, on
     posterior truths of the panel): index reliability, P(star = truth), P(keep star), P(star up in
     month 3 of a sustained 30 % fall) and its chance level, months until the star rises. A candidate
     needing months the data do not hold is left out. Columns: :data:`FRONTIER_COLUMNS`.
     """
     s = settings or Settings()
-    candidates = candidates or (QUICK_CANDIDATES if s.n_draws < Settings().n_draws else FRONTIER_CANDIDATES)
+    candidates = candidates or (FRONTIER_CANDIDATES if s.model_checks else
+                                QUICK_CANDIDATES if s.n_draws < Settings().n_draws else STANDARD_CANDIDATES)
     rows = []
     for w, label, shrink in candidates:
         m = with_windows(base, w, FRONTIER_RULES[label], shrink, f"{base.name}-w{w}-{label}-{shrink}")
