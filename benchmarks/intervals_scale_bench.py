@@ -3,8 +3,10 @@
 
 The sample replicated into 1,000 towns of 29 units (every month up to the scored one, so the
 dispersion rule has its 12 months), method v2, ``Edition.rank_intervals`` path
-(:func:`qyb.movements.intervals.rank_intervals`): resample the month's counts, score every draw through
-the full method, ranks and stars within each town, summarise. It runs in its own process under an
+(:func:`qyb.movements.intervals.rank_intervals`): draw the month (``--model posterior``, the default
+since issue 9: a truth from the empirical-Bayes posterior and a fresh month from it, both scored; or
+``--model bootstrap``: the month's counts resampled), score every draw through the full method, ranks
+and stars within each town, summarise. It runs in its own process under an
 address-space limit (``--limit-gb``, default 8) so that a run that does not bound its memory fails
 with MemoryError instead of starving the shared machine.
 
@@ -34,7 +36,7 @@ def peak_gb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
 
 
-def case(units: int, draws: int, limit_gb: float) -> dict:
+def case(units: int, draws: int, limit_gb: float, model: str = "posterior") -> dict:
     import numpy as np
 
     from qyb.edition import read_panel
@@ -65,10 +67,10 @@ def case(units: int, draws: int, limit_gb: float) -> dict:
     floor()
     floor_s = time.perf_counter() - t0
     base_gb = peak_gb()
-    result = {"units": n, "draws": draws, "floor": floor_s, "limit_gb": limit_gb}
+    result = {"units": n, "draws": draws, "floor": floor_s, "limit_gb": limit_gb, "model": model}
     t0 = time.perf_counter()
     try:
-        frame = rank_intervals(panel, MONTH, method, n_draws=draws)
+        frame = rank_intervals(panel, MONTH, method, n_draws=draws, model=model)
         result.update(seconds=time.perf_counter() - t0, rows=len(frame), error=None)
     except MemoryError:
         result.update(seconds=time.perf_counter() - t0, rows=0, error=f"MemoryError under a {limit_gb:g} GB limit")
@@ -81,19 +83,23 @@ def main(argv=None) -> int:
     ap.add_argument("--units", type=int, default=29_000)
     ap.add_argument("--draws", type=int, default=2000)
     ap.add_argument("--limit-gb", type=float, default=8.0)
+    ap.add_argument("--model", choices=["posterior", "bootstrap"], default="posterior",
+                    help="posterior: the calibrated intervals ed.rank_intervals gives (default); bootstrap: the "
+                         "month's counts resampled (issue 9)")
     ap.add_argument("--case", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.case:
-        print(json.dumps(case(args.units, args.draws, args.limit_gb)))
+        print(json.dumps(case(args.units, args.draws, args.limit_gb, args.model)))
         return 0
     out = subprocess.run([sys.executable, __file__, "--case", "--units", str(args.units), "--draws", str(args.draws),
-                          "--limit-gb", str(args.limit_gb)], capture_output=True, text=True, check=False)
+                          "--limit-gb", str(args.limit_gb), "--model", args.model], capture_output=True, text=True,
+                         check=False)
     if out.returncode != 0:
         raise SystemExit(f"rank-interval benchmark failed:\n{out.stderr[-3000:]}")
     r = json.loads(out.stdout.strip().splitlines()[-1])
     judged = (args.units, args.draws) == (29_000, 2000)  # the target's case
     met = r["error"] is None and (not judged or (r["seconds"] <= TARGET_S and r["peak_gb"] < TARGET_GB))
-    print(f"rank intervals: {r['units']:,} units, {r['draws']:,} draws, method v2; load average "
+    print(f"rank intervals ({r['model']}): {r['units']:,} units, {r['draws']:,} draws, method v2; load average "
           f"{os.getloadavg()[0]:.2f}, {os.cpu_count()} CPUs")
     state = r["error"] or f"{r['seconds']:.1f} s, peak {r['peak_gb']:.2f} GB"
     print(f"  rank_intervals: {state}   floor (random numbers + a rank per draw): {r['floor']:.2f} s"
