@@ -325,8 +325,9 @@ def write_csv_atomic(frame, path: Path) -> None:
 
 
 def zip_with_fixed_times(data: bytes, stamp: _dt.datetime) -> bytes:
-    """Rewrite an XLSX (zip) with a fixed timestamp on every member and in ``docProps/core.xml``, so the same
-    workbook gives the same bytes (openpyxl stamps the clock time)."""
+    """Rewrite an Office file (XLSX, DOCX: a zip) with a fixed timestamp on every member and in
+    ``docProps/core.xml``, so the same document gives the same bytes (openpyxl and python-docx stamp
+    the clock time)."""
     src = zipfile.ZipFile(io.BytesIO(data))
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:

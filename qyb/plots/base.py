@@ -30,7 +30,7 @@ from matplotlib.patches import Patch
 from qyb.paths import FONTS_DIR
 from qyb.vocab import SYNTHETIC_STAMP, label, movement_text, stars_text
 
-__all__ = ["FONT_PATH", "FONT_FAMILY", "STAR_COLOURS", "NEUTRAL", "HIGHLIGHT", "RISE", "FALL", "DPI",
+__all__ = ["FONT_PATH", "FONT_FAMILY", "STAR_COLOURS", "STAR_TEXT_COLOURS", "NEUTRAL", "HIGHLIGHT", "RISE", "FALL", "DPI",
            "DISPLAY_DPI", "use_cjk_font", "save_figure", "stars_text", "zh_label", "mark_sample"]
 
 FONT_PATH = FONTS_DIR / "QybSansSC-Regular.otf"
@@ -46,6 +46,8 @@ STAR_COLOURS: dict[int, str] = {
     2: "#fd8d3c",
     1: "#d7301f",
 }
+#: the same tiers as text colours on light backgrounds (tables, PDFs): darker where the fill is pale
+STAR_TEXT_COLOURS: dict[int, str] = {5: "#1a7837", 4: "#2e7d32", 3: "#9a7b00", 2: "#c45a00", 1: "#c62828"}
 NEUTRAL = "#9e9e9e"
 HIGHLIGHT = "#1f5fbf"
 RISE, FALL = STAR_COLOURS[5], STAR_COLOURS[1]
@@ -79,16 +81,21 @@ def use_cjk_font() -> str:
     return FONT_FAMILY
 
 
-def save_figure(fig: Figure, path: str | Path, dpi: int = DPI) -> Path:
+def save_figure(fig: Figure, path: str | Path, dpi: int = DPI, caption: str | None = None) -> Path:
     """Write ``fig`` to ``path`` reproducibly (same figure, same bytes).
 
     PNG by default (fixed ``dpi``); ``.svg`` and ``.pdf`` also work.  Metadata that
     would vary between runs (software version, creation date, SVG ids) is left out.
+    ``caption`` (default: the figure's title) is stored as the file's ``Title``, which the
+    report's chart gallery shows under the thumbnail.
     """
     path = Path(path)
     fmt = path.suffix.lstrip(".").lower() or "png"
-    metadata = {"png": {"Software": None},
-                "pdf": {"Creator": None, "Producer": None, "CreationDate": None},
+    if caption is None and fig._suptitle is not None:
+        caption = fig._suptitle.get_text()
+    title = {"Title": caption} if caption else {}
+    metadata = {"png": {"Software": None, **title},
+                "pdf": {"Creator": None, "Producer": None, "CreationDate": None, **title},
                 "svg": {"Creator": None, "Date": None}}.get(fmt)
     path.parent.mkdir(parents=True, exist_ok=True)
     with matplotlib.rc_context({"svg.hashsalt": "qyb"}):
@@ -111,26 +118,45 @@ def _figure(width: float, height: float, layout: str | None = "constrained", **k
     return Figure(figsize=(width, height), layout=layout, **kw)
 
 
+#: height of the strip reserved at the top of a figure for the 示例数据 stamp (inches)
+STAMP_STRIP = 0.28
+STAMP_FONTSIZE = 8
+
+
 def mark_sample(fig: Figure, text: str = SYNTHETIC_STAMP) -> Figure:
-    """Stamp a visible 示例数据 banner on a figure fed by the synthetic sample."""
-    fig.text(0.995, 0.995, text, ha="right", va="top", fontsize=8, color="#b71c1c",
+    """Stamp a visible 示例数据 banner in the top-right corner of a figure fed by the synthetic sample.
+
+    Only the stamp: :func:`_finish` (every chart of :mod:`qyb.plots`) also reserves a strip above the
+    title for it, so the stamp never covers a title, a legend or an axis.
+    """
+    fig.text(0.995, 1 - 0.04 / fig.get_figheight(), text, ha="right", va="top", fontsize=STAMP_FONTSIZE,
+             color="#b71c1c", gid="qyb-sample-stamp",
              bbox={"boxstyle": "round,pad=0.25", "fc": "#fff3e0", "ec": "#b71c1c", "lw": 0.6})
     return fig
 
 
 def _finish(fig: Figure, title: str | None, sample: bool) -> Figure:
-    """Title, optional 示例数据 banner, then fix the layout.
+    """Title, optional 示例数据 stamp, then fix the layout.
 
-    Constrained layout is run once and then frozen: repeated draws of some layouts
-    (colorbars, rotated tick labels) otherwise drift by a pixel between saves, and a
-    frozen figure shows in a notebook exactly as :func:`save_figure` writes it.  To
-    re-flow after adding artists: ``fig.set_layout_engine("constrained")``.
+    With ``sample`` a strip of :data:`STAMP_STRIP` inches is kept free at the top for the stamp
+    and the title and the axes are laid out below it (constrained layout works in the rectangle
+    under the strip; a figure placed by ``subplots_adjust`` lowers its top), so the stamp never
+    sits over a title. Constrained layout is run once and then frozen: repeated draws of some
+    layouts (colorbars, rotated tick labels) otherwise drift by a pixel between saves, and a
+    frozen figure shows in a notebook exactly as :func:`save_figure` writes it.  To re-flow after
+    adding artists: ``fig.set_layout_engine("constrained")``.
     """
+    strip = STAMP_STRIP / fig.get_figheight() if sample else 0.0
+    engine = fig.get_layout_engine()
     if title:
-        fig.suptitle(title, fontsize=12)
+        fig.suptitle(title, fontsize=12, y=1 - strip - 0.02 / fig.get_figheight(), va="top")
     if sample:
         mark_sample(fig)
-    if fig.get_layout_engine() is not None:
+        if engine is not None and hasattr(engine, "set") and "rect" in engine.get():
+            engine.set(rect=(0, 0, 1, 1 - strip))
+        elif engine is None:
+            fig.subplots_adjust(top=fig.subplotpars.top - strip)
+    if engine is not None:
         fig.draw_without_rendering()
         fig.set_layout_engine("none")
     return fig

@@ -30,8 +30,10 @@ from qyb.plots.base import (
     stars_text,
     zh_label,
 )
+from qyb.vocab import INDEX_DECIMALS, fmt_score
 
-__all__ = ["ranking_bar", "rank_bump", "category_heatmap", "star_distribution", "unit_profile", "index_history"]
+__all__ = ["ranking_bar", "rank_bump", "category_heatmap", "star_distribution", "unit_profile", "index_history",
+           "weather_calendar"]
 
 # --------------------------------------------------------------------------- 榜单 (issue 3)
 
@@ -46,7 +48,7 @@ def ranking_bar(scorecard: pd.DataFrame, *, title: str | None = "平安形势指
     stars = card["stars"].astype(int).to_numpy()
     ax.barh(y, card["_i"], color=[STAR_COLOURS[s] for s in stars], height=0.72)
     for yi, v, s in zip(y, card["_i"], stars):
-        ax.text(v + 0.8, yi, f"{v:.1f} {stars_text(s)}", va="center", fontsize=7.5)
+        ax.text(v + 0.8, yi, f"{fmt_score(v, INDEX_DECIMALS)} {stars_text(s)}", va="center", fontsize=7.5)
     ax.set_yticks(y, [f"{int(r)}. {u}" for r, u in zip(card["rank"], card["unit_name"])], fontsize=8)
     ax.invert_yaxis()
     ax.set_xlim(0, 118)
@@ -112,14 +114,14 @@ def category_heatmap(scorecard: pd.DataFrame, category_names: Mapping[str, str] 
     if not codes:
         raise ValueError("scorecard has no cat_<code> columns")
     values = card[[f"cat_{c}" for c in codes]].to_numpy(dtype=float)
-    fig = _figure(1.0 * len(codes) + 3.2, 0.26 * len(card) + 1.9)
+    fig = _figure(0.62 * len(codes) + 2.9, 0.24 * len(card) + 1.9)  # 9 categories: 8.5 in, an A4 page wide
     ax = fig.add_subplot()
     im = ax.imshow(values, cmap="RdYlGn", vmin=0, vmax=100, aspect="auto")
     for (r, c), v in np.ndenumerate(values):
         if not np.isnan(v):
-            ax.text(c, r, f"{v:.0f}", ha="center", va="center", fontsize=7,
+            ax.text(c, r, fmt_score(v), ha="center", va="center", fontsize=6.5,
                     color=_text_colour(im.cmap(im.norm(v))))
-    ax.set_xticks(range(len(codes)), [zh_label(c, category_names) for c in codes], fontsize=8)
+    ax.set_xticks(range(len(codes)), [zh_label(c, category_names) for c in codes], fontsize=7.5)
     ax.xaxis.tick_top()
     ax.set_yticks(range(len(card)), [f"{int(r)}. {u}" for r, u in zip(card["rank"], card["unit_name"])],
                   fontsize=8)
@@ -177,7 +179,7 @@ def unit_profile(unit_row, town_median, town_best, category_names: Mapping[str, 
     for yi, v in zip(y, score):
         if not np.isnan(v):
             inside = v >= 12
-            ax.text(v - 3.5 if inside else v + 1.5, yi, f"{v:.0f}", va="center", ha="right" if inside else "left",
+            ax.text(v - 1.5 if inside else v + 1.5, yi, fmt_score(v), va="center", ha="right" if inside else "left",
                     fontsize=7.5, color=_text_colour(STAR_COLOURS[stars]) if inside else "#333333", zorder=5)
     ax.set_yticks(y, [zh_label(c, category_names, sep=" ") for c in codes], fontsize=8.5)
     for tick, weak in zip(ax.get_yticklabels(), score < med):
@@ -191,7 +193,7 @@ def unit_profile(unit_row, town_median, town_best, category_names: Mapping[str, 
     if title is None:
         bits = [f"{row.get('unit_name', '')} 体检表"]
         if "index" in row:
-            bits.append(f"平安形势指数 {float(row['index']):.1f} {stars_text(stars)}")
+            bits.append(f"平安形势指数 {fmt_score(row['index'], INDEX_DECIMALS)} {stars_text(stars)}")
         if "rank" in row:
             bits.append(f"第 {int(row['rank'])} 名 {_movement(row.get('rank_change'))}")
         title = " · ".join(bits)
@@ -212,7 +214,8 @@ def index_history(series_by_month, *, unit_name: str = "", town=None, months: in
         ax.plot(x, t.reindex(labels).to_numpy(), color=NEUTRAL, lw=1.2, ls="--", label="全镇中位数 (town median)")
     ax.plot(x, s.to_numpy(), color=HIGHLIGHT, lw=2, marker="o", ms=4, label=unit_name or "本单位 (unit)")
     if len(s):
-        ax.annotate(f"{s.iloc[-1]:.1f}", (x[-1], s.iloc[-1]), xytext=(4, 6), textcoords="offset points",
+        ax.annotate(fmt_score(s.iloc[-1], INDEX_DECIMALS), (x[-1], s.iloc[-1]), xytext=(4, 6),
+                    textcoords="offset points",
                     fontsize=8, color=HIGHLIGHT)
     ax.set_xticks(x, labels, rotation=45, ha="right", fontsize=8)
     lo, hi = np.nanmin(s.to_numpy(), initial=100), np.nanmax(s.to_numpy(), initial=0)
@@ -222,3 +225,48 @@ def index_history(series_by_month, *, unit_name: str = "", town=None, months: in
     ax.grid(axis="y", alpha=0.3)
     ax.spines[["top", "right"]].set_visible(False)
     return _finish(fig, title or f"{unit_name} 近{len(s)}个月平安形势指数 (index, last {len(s)} months)", sample)
+
+
+# --------------------------------------------------------------------------- 晴雨 calendar (issue 12)
+
+def weather_calendar(history: pd.DataFrame, *, title: str | None = "晴雨日历：各村（社区）历月公布星级",
+                     sample: bool = False) -> Figure:
+    """Units (rows) × months (columns), each cell coloured by the stars published that month.
+
+    ``history``: the long published history (``unit_id, unit_name, month, stars`` and ``rank``):
+    one row per unit and month. Rows follow the latest month's rank (best at the top); a cell
+    shows the number of stars; a month with no figure for a unit stays white.
+    """
+    _require(history, ["unit_id", "unit_name", "month", "stars"], "published history")
+    months = sorted(history["month"].astype(str).unique())
+    latest = history[history["month"].astype(str) == months[-1]]
+    order_by = "rank" if "rank" in latest else "stars"
+    latest = latest.assign(_k=_num(latest[order_by]) * (1 if order_by == "rank" else -1))
+    units = list(latest.sort_values(["_k", "unit_id"], kind="stable")["unit_id"])
+    units += [u for u in dict.fromkeys(history["unit_id"]) if u not in set(units)]
+    names = history.drop_duplicates("unit_id").set_index("unit_id")["unit_name"]
+    grid = (history.assign(month=history["month"].astype(str), _s=_num(history["stars"]))
+            .pivot_table(index="unit_id", columns="month", values="_s", aggfunc="last")
+            .reindex(index=units, columns=months).to_numpy())
+    palette = np.array(["#ffffff"] + [STAR_COLOURS[s] for s in (1, 2, 3, 4, 5)], dtype=object)
+    codes = np.where(np.isnan(grid), 0, np.clip(np.nan_to_num(grid), 1, 5)).astype(int)
+    from matplotlib.colors import ListedColormap
+
+    fig = _figure(min(max(1.6 + 0.52 * len(months), 6.0), 8.3), 0.23 * len(units) + 1.9)
+    ax = fig.add_subplot()
+    ax.imshow(codes, cmap=ListedColormap(list(palette)), vmin=-0.5, vmax=5.5, aspect="auto",
+              interpolation="nearest")
+    for (r, c), s in np.ndenumerate(codes):
+        if s:
+            ax.text(c, r, str(s), ha="center", va="center", fontsize=6.5, color=_text_colour(palette[s]))
+    ax.set_xticks(range(len(months)), [f"{m[2:4]}.{m[5:]}" for m in months], fontsize=7)
+    ax.xaxis.tick_top()
+    ax.set_yticks(range(len(units)), [str(names.get(u, u)) for u in units], fontsize=7.5)
+    ax.set_xticks(np.arange(len(months) + 1) - 0.5, minor=True)
+    ax.set_yticks(np.arange(len(units) + 1) - 0.5, minor=True)
+    ax.grid(which="minor", color="white", lw=1)
+    ax.tick_params(length=0, which="both")
+    for side in ("top", "right", "left", "bottom"):
+        ax.spines[side].set_visible(False)
+    _star_legend(ax, loc="upper left", bbox_to_anchor=(0, -0.01), ncols=5, frameon=False)
+    return _finish(fig, title, sample)

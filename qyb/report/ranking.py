@@ -20,7 +20,8 @@ from qyb.vocab import INDEX_DECIMALS, LABELS, SCORE_DECIMALS, STAR, movement_tex
 
 #: Column code -> Chinese header of the published 榜单 (ranking.csv / ranking.xlsx).
 RANKING_HEADERS: dict[str, str] = {c: LABELS[c] for c in ("rank", "unit_name", "unit_id", "index", "stars_text",
-                                                          "stars", "rank_prev_published", "movement")}
+                                                          "stars", "rank_prev_published", "movement", "deduction",
+                                                          "deduction_text")}
 CATEGORY_DECIMALS = SCORE_DECIMALS
 RANKING_INTERVAL_HEADERS = {"rank_interval": "排名区间 (5–95%)", "p_same_stars": "保持星级概率"}
 
@@ -45,13 +46,16 @@ def category_names(method) -> dict[str, str]:
 
 
 # ---------------------------------------------------------------- 榜单
-def ranking_table(card: pd.DataFrame, method, intervals: pd.DataFrame | None = None) -> pd.DataFrame:
+def ranking_table(card: pd.DataFrame, method, intervals: pd.DataFrame | None = None,
+                  deductions: pd.DataFrame | None = None) -> pd.DataFrame:
     """The published 榜单: one row per unit, best first, Chinese headers, ★ strings, movement arrows.
 
     Columns: 排名, 村(社区), 单位编码, 平安形势指数 (2 decimals), 星级 (★), 星数,
     上期排名 (published), 升降, then one column per category (1 decimal), in the
     method's order. Ties keep the unit register order (unit_id). With ``intervals`` (the frame of
-    :func:`qyb.uncertainty.rank_intervals_for`), two more: 排名区间 (5–95%), 保持星级概率.
+    :func:`qyb.uncertainty.rank_intervals_for`), two more: 排名区间 (5–95%), 保持星级概率. With
+    ``deductions`` (:func:`qyb.report.deductions.deduction_totals`, indexed by unit_id), 扣分 (points)
+    after 升降 and 扣分事由 (the reasons) after the categories.
     """
     cats = category_names(method)
     out = card.sort_values(["rank", "unit_id"], kind="stable").reset_index(drop=True)
@@ -66,8 +70,13 @@ def ranking_table(card: pd.DataFrame, method, intervals: pd.DataFrame | None = N
         "rank_prev_published": pd.array(prev, dtype="Int64"),
         "movement": movements_text(out["rank"], prev),
     })
+    if deductions is not None:
+        d = deductions.reindex(out["unit_id"])
+        table["deduction"] = d["deduction"].fillna(0.0).to_numpy(dtype=float)
     for col in cats:
         table[col] = out[col].astype(float).round(CATEGORY_DECIMALS)
+    if deductions is not None:
+        table["deduction_text"] = d["deduction_text"].fillna("").to_numpy(dtype=object)
     if intervals is not None:  # 排名区间 and 保持星级概率 from the rank intervals
         table = table.join(ranking_columns(intervals), on="unit_id")
     return table.rename(columns={**RANKING_HEADERS, **cats})
@@ -78,11 +87,10 @@ def method_change_note(card: pd.DataFrame) -> str:
     method = str(card["method"].iat[0])
     prev = str(card["method_prev_published"].iat[0]) if "method_prev_published" in card else ""
     if not prev:
-        return f"本期采用评分办法 {method}；无上期公布排名 (method {method}; no previous edition)。"
+        return f"本期采用评分办法 {method}；无上期公布排名。"
     if prev != method:
-        return (f"注意：评分办法由上期的 {prev} 调整为本期的 {method}，升降按上期公布排名（{prev}）计算 "
-                f"(the method changed from {prev} to {method}; movement is against last month's published rank)。")
-    return f"本期与上期均采用评分办法 {method} (method {method}, unchanged)。"
+        return f"注意：评分办法由上期的 {prev} 调整为本期的 {method}，升降按上期公布排名（{prev}）计算。"
+    return f"本期与上期均采用评分办法 {method}。"
 
 
 def movers(card: pd.DataFrame, n: int = 5) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -120,7 +128,6 @@ def star_distribution(card: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-RANKING_INTERVAL_HEADERS = {"rank_interval": "排名区间 (5–95%)", "p_same_stars": "保持星级概率"}
 
 
 def ranking_columns(intervals: pd.DataFrame) -> pd.DataFrame:
@@ -131,3 +138,56 @@ def ranking_columns(intervals: pd.DataFrame) -> pd.DataFrame:
         RANKING_INTERVAL_HEADERS["rank_interval"]: [f"{int(a)}–{int(b)}" for a, b in zip(ri["rank_p05"], ri["rank_p95"])],
         RANKING_INTERVAL_HEADERS["p_same_stars"]: ri["p_same_stars"].astype(float).round(2).to_numpy(),
     }, index=ri.index)
+
+
+# ---------------------------------------------------------------- is a move beyond chance
+MOVER_COLUMNS = ["unit_id", "unit_name", "rank_prev", "rank", "move", "movement", "interval_prev", "interval",
+                 "beyond_chance", "verdict"]
+VERDICTS = {True: "超出随机波动", False: "不能排除随机波动", None: "无法判断（缺少上期排名区间）"}
+
+
+def movers_beyond_chance(card: pd.DataFrame, intervals: pd.DataFrame | None,
+                         previous_intervals: pd.DataFrame | None, n: int = 5) -> pd.DataFrame:
+    """The ``n`` biggest risers and the ``n`` biggest fallers against last month's published rank,
+    each with whether the move is beyond chance.
+
+    A move is beyond chance when the two months' 5–95% rank intervals (resampled counts through
+    the full method, :func:`qyb.movements.intervals.rank_intervals`) do not overlap: a riser's
+    upper bound now is better than its lower bound last month (:func:`qyb.movements.intervals.rank_jumps`).
+    Columns :data:`MOVER_COLUMNS`; ``move`` > 0 = rose; ``beyond_chance`` None where either
+    month's intervals are missing. Risers first (largest first), then fallers.
+    """
+    prev = card["rank_prev_published"] if "rank_prev_published" in card else card["rank_prev"]
+    frame = pd.DataFrame({"unit_id": card["unit_id"].astype(str).to_numpy(),
+                          "unit_name": card["unit_name"].to_numpy(),
+                          "rank_prev": pd.array(prev, dtype="Int64"),
+                          "rank": pd.array(card["rank"], dtype="Int64")})
+    frame["move"] = frame["rank_prev"] - frame["rank"]
+    frame = frame.dropna(subset=["move"])
+    risers = frame[frame["move"] > 0].sort_values(["move", "rank"], ascending=[False, True], kind="stable").head(n)
+    fallers = frame[frame["move"] < 0].sort_values(["move", "rank"], ascending=[True, True], kind="stable").head(n)
+    out = pd.concat([risers, fallers], ignore_index=True)
+    out["movement"] = [movement_text(r, p) for r, p in zip(out["rank"], out["rank_prev"])]
+
+    def bounds(ri):
+        if ri is None or not len(ri):
+            return None
+        b = ri.set_index(ri["unit_id"].astype(str))
+        return {u: (int(lo), int(hi)) for u, lo, hi in zip(b.index, b["rank_p05"], b["rank_p95"])}
+
+    now, before = bounds(intervals), bounds(previous_intervals)
+    text = lambda b, u: f"{b[u][0]}–{b[u][1]}" if b and u in b else ""  # noqa: E731
+    out["interval_prev"] = [text(before, u) for u in out["unit_id"]]
+    out["interval"] = [text(now, u) for u in out["unit_id"]]
+    beyond = []
+    for u, move in zip(out["unit_id"], out["move"]):
+        if not now or not before or u not in now or u not in before:
+            beyond.append(None)
+        elif move > 0:
+            beyond.append(now[u][1] < before[u][0])
+        else:
+            beyond.append(now[u][0] > before[u][1])
+    out["beyond_chance"] = pd.array(beyond, dtype="boolean")
+    out["verdict"] = [VERDICTS[None if pd.isna(b) else bool(b)] for b in out["beyond_chance"]]
+    out["move"] = out["move"].astype(int)
+    return out[MOVER_COLUMNS].reset_index(drop=True)

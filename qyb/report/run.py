@@ -13,9 +13,14 @@ Steps (one progress line each, with its duration; ``--quiet`` silences them):
    own process). Each executed notebook is converted to HTML in-process
    (nbconvert ``HTMLExporter``, no code, no prompts, no parameter cells) as soon
    as it finishes.
-3. **xlsx**: while the notebooks run, the 榜单 is written as ``ranking.xlsx`` and
-   ``ranking.csv`` from the scorecard of step 1 (nothing is scored twice).
-4. **publish**: ``index.html`` and ``run.json`` are written, then the build folder
+3. **documents**: while the notebooks run, what leaves the office is written from one
+   :class:`~qyb.report.month.MonthReport` (nothing is scored twice): ``ranking.xlsx``/``.csv``,
+   ``history.xlsx``, ``榜单.pdf``, ``体检表/<单位>.pdf`` and the combined file, the WeChat image,
+   ``通报.docx`` (:mod:`qyb.report.documents`). Before the notebooks start, the rank intervals of
+   this month and the last, the published history, the 预警 list and this month's record
+   (``published.csv``) are written (the notebooks read them). A month whose record would change
+   is refused unless ``--republish`` (:func:`qyb.report.published.check_republish`).
+4. **publish**: the leader summary ``index.html`` and ``run.json`` are written, then the build folder
    is renamed to ``reports/YYYY-MM`` (an existing one is renamed aside first and
    deleted afterwards). If any notebook fails, its error notebook is kept under
    ``reports/_failed/YYYY-MM/``, the failing cell and error are printed, the
@@ -75,10 +80,10 @@ class NotebookSpec:
 
 #: The notebooks of the monthly run, in the order index.html lists them.
 REGISTRY: list[NotebookSpec] = [
-    NotebookSpec("01_ranking", "榜单 (ranking list)"),
-    NotebookSpec("02_movements", "指标变动与排名区间 (movements and rank intervals)"),
-    NotebookSpec("03_method_review", "评分方法评估 (method review)"),
-    NotebookSpec("04_unit_profiles", "体检表 (unit check-up sheets)",
+    NotebookSpec("01_ranking", "榜单（完整）与晴雨日历"),
+    NotebookSpec("02_movements", "指标变动与排名区间"),
+    NotebookSpec("03_method_review", "评分方法评估"),
+    NotebookSpec("04_unit_profiles", "各村（社区）体检表",
                  params=("month", "method", "data_dir", "output_dir", "unit")),
 ]
 
@@ -157,15 +162,27 @@ def ensure_kernel(name: str = KERNEL_NAME) -> str:
     return name
 
 
+#: added to every converted page: figures never wider than the page, tables readable, printable
+PAGE_CSS = """<style>
+.jp-RenderedImage img, .jp-OutputArea-output img {max-width:100% !important; height:auto !important}
+.jp-RenderedHTMLCommon table {font-size:12px} .jp-RenderedHTMLCommon td, .jp-RenderedHTMLCommon th {white-space:nowrap}
+.jp-OutputArea-output {overflow-x:auto}
+@media print {.jp-Cell {break-inside:avoid-page} .jp-RenderedImage img {max-width:100% !important}}
+</style>"""
+
 _HTML_LOCK = threading.Lock()
 _HTML_EXPORTER = None
 
 
-def notebook_html(nb) -> str:
+def notebook_html(nb, title: str = "") -> str:
     """Executed notebook -> standalone HTML without code, prompts or the parameter cells.
 
-    One exporter serves every notebook of the process (its templates are compiled once, not per
-    page); conversions take turns, as an exporter keeps per-call state.
+    ``title`` is the browser tab's title (nbconvert's default is "Notebook"). A cell's *return
+    value* (``execute_result``: a DataFrame echoed with its row numbers, a file path) is not
+    published: a page shows what its cells display on purpose (:class:`qyb.report.notebook.Page`).
+    Figures are kept within the page width (:data:`PAGE_CSS`). One exporter serves every notebook
+    of the process (its templates are compiled once, not per page); conversions take turns, as an
+    exporter keeps per-call state.
     """
     import copy
 
@@ -175,11 +192,15 @@ def notebook_html(nb) -> str:
     nb = copy.deepcopy(nb)
     nb.cells = [c for c in nb.cells
                 if not {"injected-parameters", "parameters"} & set(c.get("metadata", {}).get("tags", []))]
+    for cell in nb.cells:
+        if cell.get("cell_type") == "code":
+            cell.outputs = [o for o in cell.get("outputs", []) if o.get("output_type") != "execute_result"]
+    resources = {"metadata": {"name": title}} if title else None
     with _HTML_LOCK:
         if _HTML_EXPORTER is None:
             _HTML_EXPORTER = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
-        body, _ = _HTML_EXPORTER.from_notebook_node(nb)
-    return body
+        body, _ = _HTML_EXPORTER.from_notebook_node(nb, resources=resources)
+    return body.replace("</head>", PAGE_CSS + "\n</head>", 1)
 
 
 KERNEL_START_ATTEMPTS = 3
@@ -235,7 +256,8 @@ def execute_one(spec: NotebookSpec, parameters: dict, build: Path, kernel: str, 
     t1 = time.perf_counter()
     if html:
         nb = nbformat.from_dict(nb)
-        (build / f"{spec.name}.html").write_text(notebook_html(nb), encoding="utf-8")
+        title = f"{spec.title} · {parameters.get('month', '')} · 小榄镇平安“晴雨表”".replace(" ·  · ", " · ")
+        (build / f"{spec.name}.html").write_text(notebook_html(nb, title), encoding="utf-8")
     return t1 - t0, time.perf_counter() - t1
 
 
@@ -319,6 +341,58 @@ def _when_stored(read, worker: threading.Thread, poll: float = 0.1):
         time.sleep(poll)
 
 
+# ---------------------------------------------------------------- documents beside the notebooks
+class DocumentsJob:
+    """:func:`qyb.report.documents.write_documents` in a forked child process, so that drawing the
+    PDFs does not compete for this process's GIL with the threads driving the notebooks and
+    converting them to HTML. Started before those threads exist (forking a process with threads
+    is unsafe); where ``fork`` is not available it runs in this process at :meth:`finish`. Step
+    timings come back over a pipe; an error in the child is raised again here."""
+
+    def __init__(self, rep, build: Path, progress: Progress):
+        import multiprocessing
+
+        self.rep, self.build, self.progress = rep, build, progress
+        self.process = None
+        if "fork" in multiprocessing.get_all_start_methods():
+            ctx = multiprocessing.get_context("fork")
+            self.receive, send = ctx.Pipe(duplex=False)
+            self.process = ctx.Process(target=self._child, args=(send,), name="qyb-documents", daemon=True)
+            self.process.start()
+            send.close()
+
+    def _child(self, send) -> None:
+        steps = Progress(quiet=True)
+        try:
+            from qyb.report.documents import write_documents
+
+            write_documents(self.rep, self.build, steps)
+            send.send(("ok", steps.steps))
+        except BaseException as exc:  # sent to the parent, which raises it
+            import traceback
+
+            send.send(("error", f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}"))
+        finally:
+            send.close()
+
+    def finish(self) -> None:
+        from qyb.errors import OutputError
+        from qyb.report.documents import write_documents
+
+        if self.process is None:
+            write_documents(self.rep, self.build, self.progress)
+            return
+        try:
+            status, payload = self.receive.recv()
+        except EOFError:
+            status, payload = "error", f"the documents process ended without a result (exit {self.process.exitcode})"
+        self.process.join()
+        if status != "ok":
+            raise OutputError(f"writing the documents failed: {payload}")
+        for step, seconds in payload.items():
+            self.progress.done(step, seconds)
+
+
 # ---------------------------------------------------------------- publishing
 def publish(build: Path, final: Path) -> None:
     """Rename ``build`` to ``final``; an existing ``final`` is renamed aside first and deleted after."""
@@ -353,14 +427,17 @@ def resolve_month(args, data_dir: Path) -> str:
 
 def run_month(args, registry: list[NotebookSpec] | None = None, kernel: str = KERNEL_NAME) -> int:
     """The monthly job (``qyb run``). Returns the exit status; raises InputError for bad input."""
-    from qyb.data.files import write_bytes_atomic, write_csv_atomic
+    import dataclasses
+
     from qyb.edition import load
     from qyb.paths import DATA_RAW, REPORTS
-    from qyb.report import ranking
-    from qyb.report.index import index_html
+    from qyb.report.alerts import load_office
+    from qyb.report.documents import FILES, artefact_list, write_tables
+    from qyb.report.month import month_report
+    from qyb.report.published import check_republish
+    from qyb.report.ranking import movers_beyond_chance
     from qyb.report.record import run_record
-    from qyb.report.xlsx import ranking_csv_bytes, ranking_xlsx_bytes
-    from qyb.vocab import SYNTHETIC_BANNER
+    from qyb.report.summary import summary_html
 
     started = _dt.datetime.now().astimezone()
     progress = Progress(quiet=getattr(args, "quiet", False))
@@ -368,23 +445,34 @@ def run_month(args, registry: list[NotebookSpec] | None = None, kernel: str = KE
     data_dir = Path(args.data).resolve() if getattr(args, "data", None) else DATA_RAW
     reports_root = Path(args.reports).resolve() if getattr(args, "reports", None) else REPORTS
 
-    # 1. validate: the same scoring path as `qyb score`; nothing written yet
+    # 1. validate: the same scoring path as `qyb score`, the office settings, the published record;
+    #    nothing written yet
     with _Timer(progress, "validate") as t:
         month = resolve_month(args, data_dir)
         edition = load(month, getattr(args, "method", None) or None, data_dir)  # as `qyb score` does
-        method, panel, card = edition.method, edition.panel, edition.scorecard
-        t.detail = f"{month}, method {method.name}, {len(card)} units"
+        office = load_office(getattr(args, "office", None))
+        rep = month_report(edition, reports_root, office=office)
+        republished = check_republish(reports_root, rep.record, bool(getattr(args, "republish", False)))
+        t.detail = f"{month}, method {edition.method.name}, {len(rep.card)} units"
     ensure_kernel(kernel)
 
     reports_root.mkdir(parents=True, exist_ok=True)
     build = Path(tempfile.mkdtemp(prefix=f".build-{month}-", dir=reports_root))
-    parameters = {"month": month, "method": getattr(args, "method", None) or method.name,
+    parameters = {"month": month, "method": getattr(args, "method", None) or edition.method.name,
                   "data_dir": str(data_dir), "output_dir": str(build), "unit": ""}
-    # with the processed store, the tables the notebooks share are drawn once, in the first kernel that
-    # asks (the others wait on the store's lock and read them): the notebooks start at once, and this
-    # process, whose threads serve the kernels, reads the rank intervals when a notebook has stored them
-    shared = edition.store is not None and panel.store_key is not None
     try:
+        # 2. once, before the notebooks (they read these files): rank intervals of this month and the
+        #    last, the published history and the 预警 list
+        with _Timer(progress, "rank intervals"):
+            from qyb.data.files import write_csv_atomic
+
+            intervals = edition.rank_intervals()
+            write_csv_atomic(intervals, build / "tables" / "rank_intervals.csv")
+            previous = edition.previous()
+            previous_intervals = previous.rank_intervals() if previous is not None else None
+        rep = dataclasses.replace(rep, intervals=intervals, previous_intervals=previous_intervals,
+                                  movers=movers_beyond_chance(rep.card, intervals, previous_intervals))
+        write_tables(rep, build)
         errors: list[BaseException] = []
 
         def run_notebooks():
@@ -394,30 +482,16 @@ def run_month(args, registry: list[NotebookSpec] | None = None, kernel: str = KE
             except BaseException as exc:  # re-raised in the main thread
                 errors.append(exc)
 
-        def draw_intervals():  # the notebooks read them from tables/rank_intervals.csv (or the store)
-            with _Timer(progress, "rank intervals"):
-                drawn = edition.rank_intervals()
-                write_csv_atomic(drawn, build / "tables" / "rank_intervals.csv")
-            return drawn
-
-        worker = threading.Thread(target=run_notebooks, name="qyb-notebooks")
-        intervals = None if shared else draw_intervals()
+        # 3. the documents in a forked process (started first, while this process has one thread),
+        #    the notebooks in worker threads meanwhile
         t_nb = time.perf_counter()
+        documents = DocumentsJob(rep, build, progress)
+        worker = threading.Thread(target=run_notebooks, name="qyb-notebooks")
         worker.start()
-        try:  # 2 + 3. notebooks in worker threads; in this thread meanwhile the 榜单 files
-            if shared:
-                with _Timer(progress, "rank intervals (from a notebook)"):
-                    intervals = _when_stored(lambda: edition.rank_intervals(draw=False), worker)
-                intervals = draw_intervals() if intervals is None else intervals
-            table = ranking.ranking_table(card, method, intervals=intervals)
-            notes = [ranking.method_change_note(card)]
-            if panel.synthetic:
-                notes.insert(0, SYNTHETIC_BANNER)
-            with _Timer(progress, "xlsx + csv"):
-                write_bytes_atomic(ranking_csv_bytes(table), build / "ranking.csv")
-                write_bytes_atomic(ranking_xlsx_bytes(table, notes=notes, month=month), build / "ranking.xlsx")
+        try:
+            documents.finish()
         finally:
-            worker.join()  # never remove the build folder under running notebooks
+            worker.join()
         if errors:
             raise errors[0]
         progress.steps["notebooks (wall)"] = time.perf_counter() - t_nb
@@ -428,15 +502,16 @@ def run_month(args, registry: list[NotebookSpec] | None = None, kernel: str = KE
                 if (build / "figures").is_dir() else []
             pages = [{"title": s.title, "html": f"{s.name}.html", "notebook": f"notebooks/{s.name}.ipynb"}
                      for s in specs]
-            files = {"榜单 ranking.xlsx": "ranking.xlsx", "榜单 ranking.csv (UTF-8 BOM)": "ranking.csv",
-                     "运行记录 run.json": "run.json"}
-            index_figures = [f for f in figures if not Path(f).name.startswith("profile_")]
-            (build / "index.html").write_text(
-                index_html(month, method, pages, files, index_figures, table, panel.synthetic, notes),
-                encoding="utf-8")
-            record = run_record(month, method, panel, parameters | {"output_dir": f"reports/{month}"},
-                                       started, dict(progress.steps), [s.name for s in specs])
+            files = [{"href": name, "label": label, "note": note} for name, (label, note) in FILES.items()]
+            index_figures = [f for f in figures if not Path(f).name.startswith(("profile_", "history_"))]
+            (build / "index.html").write_text(summary_html(rep, pages, files, index_figures, build), encoding="utf-8")
+            record = run_record(month, edition.method, edition.panel, parameters | {"output_dir": f"reports/{month}"},
+                                started, dict(progress.steps), [s.name for s in specs])
             record["parameters"]["kernel"] = kernel
+            record["office"] = {"issuer": office.issuer, "alerts": [dataclasses.asdict(r) for r in office.rules]}
+            if republished:
+                record["republished"] = republished
+            record["artefacts"] = artefact_list(build)
             final = reports_root / month
             (build / "run.json").write_text(json.dumps(record, ensure_ascii=False, indent=2) + "\n",
                                             encoding="utf-8")

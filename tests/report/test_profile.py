@@ -49,7 +49,11 @@ def test_unit_profiles_weakest_with_raw_figures(march):
     assert list(p.weakest["得分"]) == sorted(p.weakest["得分"])
     assert p.weakest["得分"].max() <= own["score"].round(1).nsmallest(3).max()
     assert all(p.weakest["原始数据"].str.len() > 0)
-    assert list(p.history["月份"]) == ["2023-01", "2023-02", "2023-03"]  # v2 needs a year of history
+    # the months as published, from the start of the mechanism: 2023-02 under v1, re-scored beside it
+    assert list(p.history["月份"]) == ["2023-02", "2023-03"]
+    assert list(p.history["评分办法"]) == ["v1", "v2"] and list(p.history["排名"]) == [27, 2]
+    assert p.history["平安形势指数"].iat[0] == 55.91 and p.history["按现行办法（v2）重算指数"].iat[0] == 84.17
+    assert "code" not in p.title and p.title == "永宁社区"
     summary = profiles_summary([p])
     assert summary.loc[0, "movement"] == "↑25"
     with pytest.raises(qyb.UnitLookupError, match="unknown unit"):

@@ -17,6 +17,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import nbformat
+import pandas as pd
 import pytest
 
 from qyb.cli import main
@@ -83,17 +84,25 @@ def test_smoke_run_publishes_everything(smoke):
     assert smoke.status == 0, smoke.err
     assert smoke.out == "", "--quiet prints nothing"
     f = smoke.folder
-    for name in ["index.html", "ranking.xlsx", "ranking.csv", "run.json"]:
+    for name in ["index.html", "ranking.xlsx", "ranking.csv", "run.json", "榜单.pdf", "榜单（微信）.png", "通报.docx",
+                 "history.xlsx", "published.csv", "tables/alerts.csv", "tables/published_history.csv",
+                 "体检表/体检表（全部）.pdf"]:
         assert (f / name).is_file(), name
+    assert sorted(p.stem for p in (f / "体检表").glob("*.pdf")) == sorted(
+        [*pd.read_csv(f / "published.csv", encoding="utf-8-sig")["unit_name"], "体检表（全部）"])
+    record = json.loads((f / "run.json").read_text(encoding="utf-8"))
+    assert record["artefacts"]["榜单.pdf"]["pages"] == 1
+    assert record["artefacts"]["体检表/体检表（全部）.pdf"]["pages"] == len(UNITS)
     for spec in REGISTRY:
         assert (f / f"{spec.name}.html").is_file()
         assert (f / "notebooks" / f"{spec.name}.ipynb").is_file()
-    for fig in ["ranking_bar", "rank_bump", "category_heatmap", "star_distribution"]:
+    for fig in ["ranking_bar", "rank_bump", "category_heatmap", "star_distribution", "weather_calendar"]:
         assert (f / "figures" / f"{fig}.png").is_file(), fig
     # every unit's 体检表 is in the HTML (tables with in-cell bars); per-unit charts only in single-unit runs
     assert not list((f / "figures").glob("profile_*.png"))
     profiles = (f / "04_unit_profiles.html").read_text(encoding="utf-8")
-    assert all(u in profiles for u in UNITS)
+    names = pd.read_csv(f / "published.csv", encoding="utf-8-sig")["unit_name"]
+    assert len(names) == len(UNITS) and all(u in profiles for u in names)
     assert not list(smoke.reports.glob(".build-*")), "the build folder is renamed into place"
     index = (f / "index.html").read_text(encoding="utf-8")
     assert "示例数据" in index
@@ -132,15 +141,35 @@ def test_xlsx_one_row_per_unit_with_chinese_headers(smoke):
 
     book = openpyxl.load_workbook(smoke.folder / "ranking.xlsx")
     sheet = book["榜单"]
-    headers = [c.value for c in sheet[1]]
-    assert headers[:8] == ["排名", "村(社区)", "单位编码", "平安形势指数", "星级", "星数", "上期排名", "升降"]
-    assert "社会治安" in headers and "反电诈" in headers
-    rows = list(sheet.iter_rows(min_row=2, values_only=True))
+    assert "2023年3月" in sheet["A1"].value and "v2" in sheet["A1"].value  # month and method in the title row
+    headers = [c.value for c in sheet[2]]
+    assert headers[:9] == ["排名", "村(社区)", "单位编码", "平安形势指数", "星级", "星数", "上期排名", "升降", "扣分"]
+    assert "社会治安" in headers and "反电诈" in headers and "扣分事由" in headers
+    rows = list(sheet.iter_rows(min_row=3, values_only=True))
     assert len(rows) == len(UNITS)
     assert sorted(r[2] for r in rows) == sorted(UNITS)
     assert all(set(r[4]) == {"★"} and len(r[4]) == r[5] for r in rows)
-    assert sheet.freeze_panes == "A2"
-    assert sheet["A2"].fill.fill_type == "solid"
+    assert sheet.freeze_panes == "C3"
+    assert sheet["A3"].fill.fill_type == "solid"
+
+
+def test_pages_have_chinese_titles_headers_and_no_row_numbers(smoke):
+    """Leader-facing pages (the summary, the 榜单 and the 体检表): a Chinese title in the browser tab,
+    Chinese column headers, no row numbers, no internal codes, no echoed return values."""
+    from qyb.report.notebook import english_headers
+
+    for name in ["index.html", "01_ranking.html", "04_unit_profiles.html"]:
+        page = (smoke.folder / name).read_text(encoding="utf-8")
+        title = re.search(r"<title>(.*?)</title>", page).group(1)
+        assert re.search(r"[\u4e00-\u9fff]", title) and title != "Notebook", name
+        headers = [re.sub(r"<[^>]+>", "", h).strip() for h in re.findall(r"<th[^>]*>(.*?)</th>", page, flags=re.S)]
+        headers = [h for h in headers if h]
+        assert headers and not english_headers(headers), (name, english_headers(headers))
+        assert "row_heading" not in page and "PosixPath" not in page, name
+        assert "单位编码" not in headers and "code" not in headers, name
+    for spec in REGISTRY:
+        page = (smoke.folder / f"{spec.name}.html").read_text(encoding="utf-8")
+        assert f"<title>{spec.title}" in page
 
 
 def test_run_json_hashes_match_inputs(smoke):
