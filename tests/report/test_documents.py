@@ -94,7 +94,8 @@ def test_bulletin_docx_sections_and_figures(rep):
     doc = Document(io.BytesIO(data))
     text = "\n".join(p.text for p in doc.paragraphs)
     assert text.startswith("关于2023年11月全镇平安“晴雨表”测评情况的通报")
-    for heading in ("一、本月概况", "二、星级分布", "三、红黑榜", "四、进步与退步", "五、短板单位", "六、预警名单", "七、工作要求"):
+    for heading in ("一、本月概况", "二、星级分布", "三、红黑榜", "四、进步与退步", "五、短板单位", "六、预警名单",
+                    "七、工作要求"):
         assert heading in text
     counts = rep.star_counts.set_index("星数")["单位数"]
     assert f"五星（★★★★★）{counts[5]} 个" in text and f"一星（★）{counts[1]} 个" in text
