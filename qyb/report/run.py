@@ -261,6 +261,38 @@ def execute_one(spec: NotebookSpec, parameters: dict, build: Path, kernel: str, 
     return t1 - t0, time.perf_counter() - t1
 
 
+def close_thread_event_loop() -> None:
+    """Close the asyncio event loop of the calling thread, if it has one that is not running.
+
+    papermill drives the kernel through jupyter_core's ``run_sync``, which gives every thread its
+    own event loop and never closes it. When a worker thread of :func:`execute_all` ends, that
+    loop (and the socket pair it wakes itself with) is left to the garbage collector, whose
+    ``ResourceWarning: unclosed event loop`` then surfaces in whatever code runs at that moment
+    (in the test suite: another test, possibly one that turns warnings into errors). A later
+    notebook in the same thread gets a fresh loop (``run_sync`` replaces a closed one).
+    """
+    import asyncio
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # "no current event loop" (3.12+)
+        try:
+            loop = asyncio.get_event_loop()
+        except RuntimeError:  # this thread never had one
+            return
+    if not loop.is_running():
+        loop.close()
+        asyncio.set_event_loop(None)
+
+
+def _execute_in_worker(*args):
+    """:func:`execute_one` in a worker thread of :func:`execute_all`, closing the thread's event loop after."""
+    try:
+        return execute_one(*args)
+    finally:
+        close_thread_event_loop()
+
+
 def _failed_cell(path: Path) -> str:
     """Source of the first cell whose output is an error, from an executed notebook file."""
     import nbformat
@@ -299,7 +331,7 @@ def execute_all(specs: list[NotebookSpec], parameters: dict, build: Path, progre
                 ready = [s for s in pending if set(s.after) <= done]
                 for s in ready:
                     pending.remove(s)
-                    running[pool.submit(execute_one, s, parameters, build, kernel, True, html)] = s
+                    running[pool.submit(_execute_in_worker, s, parameters, build, kernel, True, html)] = s
             if not running:
                 break
             finished, _ = wait(list(running), return_when=FIRST_COMPLETED)

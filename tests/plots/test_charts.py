@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import sys
-import warnings
 
 import matplotlib
 
@@ -17,6 +16,7 @@ from PIL import Image
 import qyb
 from qyb import plots
 from qyb.plots.base import FALL, _register_notebook_display
+from tests.helpers import strict_warnings
 
 CATEGORY_NAMES = {
     "public_order": "社会治安", "fraud": "反电诈", "traffic": "交通安全", "rental": "出租屋管理",
@@ -146,9 +146,9 @@ CHARTS = {
 
 @pytest.fixture(autouse=True)
 def _strict_warnings():
-    """Any warning (matplotlib's "Glyph ... missing from font", pandas deprecations) fails the test."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
+    """Any warning the charts raise (matplotlib's "Glyph ... missing from font", pandas deprecations)
+    fails the test; another test's garbage-collected sockets do not (:func:`tests.helpers.strict_warnings`)."""
+    with strict_warnings():
         yield
 
 

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import io
-import warnings
 from pathlib import Path
 
 import matplotlib
@@ -16,6 +15,7 @@ from matplotlib import font_manager
 from matplotlib.figure import Figure
 
 from qyb import plots
+from tests.helpers import strict_warnings
 
 ROOT = Path(__file__).resolve().parents[2]
 FONT_DIR = ROOT / "qyb" / "fonts"
@@ -145,8 +145,7 @@ def _render(strings) -> Figure:
 def test_rendering_has_no_missing_glyphs():
     plots.use_cjk_font()
     strings = ALL_STRINGS + data_strings()
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
+    with strict_warnings():
         fig = _render(strings)
     text = fig.axes[0].texts[UNIT_NAMES.index("埒西一社区")]
     used = font_manager.findfont(text.get_fontproperties(), fallback_to_default=False)

@@ -16,11 +16,6 @@ from qyb.report.profile import (
 from tests.report.test_ranking import card_frame
 
 
-@pytest.fixture(scope="module")
-def march() -> qyb.Edition:
-    return qyb.load("2023-03")
-
-
 def test_category_comparison_median_and_best():
     m = load_method("v2")
     comp = category_comparison(card_frame(), "C", m)

@@ -18,11 +18,6 @@ from qyb.report.published import (
 )
 
 
-@pytest.fixture(scope="module")
-def march() -> qyb.Edition:
-    return qyb.load("2023-03")
-
-
 def test_yongning_2023_02_stays_as_published_under_v1(march):
     """永宁社区 2023-02 was published under v1 as 55.91 / 27th; v2 (in force from 2023-03) would give
     84.17 / 26th. The history shows the published figures, the re-scored ones beside them, labelled."""

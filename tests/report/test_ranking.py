@@ -4,7 +4,6 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-import qyb
 from qyb.method import load_method
 from qyb.report import ranking
 from qyb.vocab import movement_phrase, movement_text
@@ -61,11 +60,6 @@ def test_movers_and_star_distribution():
     assert list(dist["单位数"]) == [1, 2, 0, 0, 1]
     assert dist["单位数"].sum() == 4 and dist["占比"].sum() == pytest.approx(1.0)
     assert dist.loc[1, "单位"] == "乙村、丙社区"
-
-
-@pytest.fixture(scope="module")
-def march() -> qyb.Edition:
-    return qyb.load("2023-03")
 
 
 def test_headline_yongning_2023_03(march):

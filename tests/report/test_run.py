@@ -23,7 +23,7 @@ import pytest
 from qyb.cli import main
 from qyb.paths import DATA_RAW, NOTEBOOKS
 from qyb.report.run import REGISTRY, NotebookSpec, run_month
-from tests.helpers import shared_once
+from tests.helpers import shared_once, tree
 
 pytestmark = pytest.mark.slow
 
@@ -54,21 +54,14 @@ def run_cli(*argv) -> tuple[int, str, str]:
     return status, out.getvalue(), err.getvalue()
 
 
-def tree(folder: Path) -> dict[str, str]:
-    """Relative path -> sha256 of every file under ``folder`` (what 'unchanged' means)."""
-    if not folder.exists():
-        return {}
-    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
-
-
 @pytest.fixture(scope="module")
 def small_data(tmp_path_factory) -> Path:
     return make_small_data(tmp_path_factory.mktemp("data") / "raw")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def smoke(tmp_path_factory):
+    """The smoke run, shared by every test that reads it (and by any worker); checked unchanged after each."""
     def build(folder: Path) -> dict:
         data = make_small_data(folder / "raw")
         status, out, err = run_cli("run", "--month", MONTH, "--data", str(data), "--reports",
@@ -77,7 +70,8 @@ def smoke(tmp_path_factory):
 
     result, folder = shared_once(tmp_path_factory, "qyb-run-smoke", build)
     reports = folder / "reports"
-    return SimpleNamespace(**result, reports=reports, folder=reports / MONTH, data=folder / "raw")
+    yield SimpleNamespace(**result, reports=reports, folder=reports / MONTH, data=folder / "raw")
+    shared_once(tmp_path_factory, "qyb-run-smoke", build)  # fails the test that wrote into it
 
 
 def test_smoke_run_publishes_everything(smoke):
@@ -245,17 +239,24 @@ def test_notebook_error_exits_1_keeps_error_notebook(small_data, tmp_path):
 
 
 def test_rerun_reproduces_ranking_csv(smoke, tmp_path):
-    """Same inputs -> byte-identical ranking.csv (and XLSX); an existing month folder is replaced."""
-    first = (smoke.folder / "ranking.csv").read_bytes()
+    """Same inputs -> byte-identical ranking.csv (and XLSX); an existing month folder is replaced.
+
+    Re-runs into a copy of the smoke run's reports: the shared folder is read by other tests,
+    possibly at this moment on another worker."""
+    reports = tmp_path / "reports"
+    shutil.copytree(smoke.reports, reports)
+    folder = reports / MONTH
+    first = (folder / "ranking.csv").read_bytes()
     args = SimpleNamespace(month=MONTH, latest=False, method=None, data=str(smoke.data),
-                           reports=str(smoke.reports), quiet=True)
+                           reports=str(reports), quiet=True)
     assert run_month(args, registry=[]) == 0  # ranking.csv comes from the run itself, not a notebook
-    assert (smoke.folder / "ranking.csv").read_bytes() == first
+    assert (folder / "ranking.csv").read_bytes() == first
     assert first.startswith("\ufeff".encode("utf-8"))
-    assert not (smoke.folder / "01_ranking.html").exists(), "the folder was replaced as a whole"
-    xlsx = (smoke.folder / "ranking.xlsx").read_bytes()
+    assert not (folder / "01_ranking.html").exists(), "the folder was replaced as a whole"
+    xlsx = (folder / "ranking.xlsx").read_bytes()
     assert run_month(args, registry=[]) == 0
-    assert (smoke.folder / "ranking.xlsx").read_bytes() == xlsx
+    assert (folder / "ranking.xlsx").read_bytes() == xlsx
+    assert (folder / "ranking.xlsx").read_bytes() == (smoke.folder / "ranking.xlsx").read_bytes()
 
 
 def test_bad_month_and_missing_month_exit_2(small_data, tmp_path):
@@ -281,3 +282,33 @@ def test_single_unit_profile_draws_its_charts(small_data, tmp_path):
     summary = pd.read_csv(tmp_path / "tables" / "unit_profiles.csv", encoding="utf-8-sig")
     assert len(summary) == 1
 
+
+def test_worker_threads_close_their_event_loops():
+    """papermill (jupyter_core's ``run_sync``) leaves every thread that drove a kernel an open event
+    loop; the run's worker threads close theirs, else the garbage collector reports them later,
+    in whatever code (or test) runs at that moment."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    from jupyter_core.utils import run_sync
+
+    from qyb.report.run import close_thread_event_loop
+
+    async def running_loop():
+        return asyncio.get_running_loop()
+
+    def drive_a_kernel_client(close: bool):
+        loop = run_sync(running_loop)()
+        if close:
+            close_thread_event_loop()
+            close_thread_event_loop()  # twice, or in a thread that has none: nothing to do
+        return loop
+
+    with ThreadPoolExecutor(1) as pool:
+        left_open = pool.submit(drive_a_kernel_client, False).result()
+    with ThreadPoolExecutor(1) as pool:
+        closed = pool.submit(drive_a_kernel_client, True).result()
+        again = pool.submit(drive_a_kernel_client, True).result()  # the same thread gets a new loop
+    assert not left_open.is_closed()  # control: what run_sync leaves behind
+    left_open.close()
+    assert closed.is_closed() and again.is_closed() and again is not closed

@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import math
-import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from qyb import weights as W
+from tests.helpers import strict_warnings
 
 pymcdm_weights = pytest.importorskip("pymcdm.weights")
 
@@ -81,8 +81,7 @@ def test_entropy_sparse_column_warns_and_gets_large_weight():
 
 def test_entropy_constant_and_all_constant():
     X = pd.DataFrame({"a": [1.0, 2.0, 4.0], "c": [3.0, 3.0, 3.0], "z": [0.0, 0.0, 0.0]})
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")  # constant/all-zero columns do not trigger the sparse warning
+    with strict_warnings():  # constant/all-zero columns do not trigger the sparse warning
         w = W.entropy(X)
     np.testing.assert_allclose(w.to_numpy(), [1.0, 0.0, 0.0])
     with pytest.warns(UserWarning, match="equal weights"):
@@ -271,11 +270,8 @@ def test_pca_constant_columns():
 def test_critic_one_varying_column_gets_all_the_weight():
     # review: with one non-constant column CRITIC fell back to equal weights with the
     # "every indicator is constant" warning; it must give [1, 0, 0] like std / entropy / pca
-    import warnings
-
     X = np.c_[np.arange(5.0), np.ones(5), 2 * np.ones(5)]
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
+    with strict_warnings():
         w = W.critic(X)
         others = [W.std(X), W.entropy(X), W.pca(X)]
     np.testing.assert_allclose(w, [1.0, 0.0, 0.0])
