@@ -1,86 +1,77 @@
 """Printable PDFs without a browser: ``榜单.pdf`` (one A4 landscape page) and the 体检表 (one A4 page
 per unit, and all of them in one file).
 
-Drawn with matplotlib's PDF backend on a page laid out in millimetres (one full-page axes whose
-data coordinates are mm from the bottom-left corner), in the bundled CJK font
-(``qyb/fonts/QybSansSC-Regular.otf``), embedded in every file as a Type 3 font with a ToUnicode
-map (the text can be searched and copied). Nothing is measured from a browser: rows have fixed
-heights, so 29 units always fit one page.
+Pages are laid out in millimetres (origin bottom-left) on :class:`Sheet` and written by
+:mod:`qyb.report.pdfdoc` in the bundled CJK font (``qyb/fonts/QybSansSC-Regular.otf``), embedded as
+a subset with a ToUnicode map (the text can be searched and copied). Nothing is measured from a
+browser: rows have fixed heights, so 29 units always fit one page.
 
-One figure per page, drawn once: each unit's 体检表 is rendered to its own file and the combined
-file is those pages joined (:func:`join_pdfs`, pypdf), not a second drawing. Same inputs -> same
-bytes (no creation date, no producer string, fixed document id).
+Each unit's 体检表 page is laid out once; its own file and the combined file are written from the
+same pages and share one font subset (made once per run). Same inputs -> same bytes (no creation
+date, no producer string, the document id is a digest of the content).
 """
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
-from matplotlib.patches import Rectangle
 
-from qyb.plots.base import FALL, HIGHLIGHT, RISE, STAR_COLOURS, STAR_TEXT_COLOURS, use_cjk_font
+from qyb.plots.base import FALL, HIGHLIGHT, RISE, STAR_COLOURS, STAR_TEXT_COLOURS
+from qyb.report.month import TOWN
+from qyb.report.pdfdoc import PT, Page, pdf_bytes
 from qyb.report.xlsx import STAR_FILLS
 from qyb.vocab import INDEX_DECIMALS, MINUS, SAME, UP, fmt_index, fmt_points, fmt_score, month_zh, stars_text
 
-__all__ = ["A4", "ranking_pdf_bytes", "checkup_pdf_bytes", "checkup_pdfs", "join_pdfs", "pdf_metadata"]
+__all__ = ["A4", "Sheet", "ranking_pdf_bytes", "checkup_page", "checkup_pdf_bytes", "checkup_pdfs",
+           "write_checkups"]
 
 A4 = (210.0, 297.0)  # mm, portrait
-MM = 1 / 25.4
 INK, GREY, LIGHT = "#222222", "#666666", "#d9d9d9"
 STAMP_RED = "#b71c1c"
-pdf_metadata = {"Creator": None, "Producer": None, "CreationDate": None}
 
 
-
-class Sheet:
-    """One page: a figure with a full-page axes in millimetres (origin bottom-left)."""
+class Sheet(Page):
+    """One printed page in millimetres (origin bottom-left), with the table helpers of these documents."""
 
     def __init__(self, width_mm: float, height_mm: float):
-        use_cjk_font()
-        self.width, self.height = width_mm, height_mm
-        self.fig = Figure(figsize=(width_mm * MM, height_mm * MM))
-        ax = self.fig.add_axes((0, 0, 1, 1))
-        ax.set_xlim(0, width_mm)
-        ax.set_ylim(0, height_mm)
-        ax.set_axis_off()
-        self.ax = ax
+        super().__init__(width_mm, height_mm)
 
-    def text(self, x, y, s, size=9, ha="left", va="baseline", color=INK, weight="normal", **kw):
-        return self.ax.text(x, y, s, fontsize=size, ha=ha, va=va, color=color, fontweight=weight, **kw)
-
-    def rect(self, x, y, w, h, fc="none", ec="none", lw=0.5, **kw):
-        self.ax.add_patch(Rectangle((x, y), w, h, facecolor=fc, edgecolor=ec, linewidth=lw, **kw))
+    def text(self, x, y, s, size=9, ha="left", va="baseline", color=INK, weight="normal", bold=False):
+        return super().text(x, y, s, size=size, ha=ha, va=va, color=color, bold=bold or weight == "bold")
 
     def hline(self, x0, x1, y, color=LIGHT, lw=0.5):
-        self.ax.plot([x0, x1], [y, y], color=color, lw=lw, solid_capstyle="butt")
+        self.line(x0, y, x1, y, color=color, lw=lw)
+
+    def vline(self, x, y0, y1, color=INK, lw=0.5):
+        self.line(x, y0, x, y1, color=color, lw=lw)
+
+    def diamond(self, x, y, half: float, color: str) -> None:
+        """A diamond marker centred on (x, y), ``half`` mm from the centre to each corner."""
+        self.polygon([(x, y - half), (x + half, y), (x, y + half), (x - half, y)], fc=color)
 
     def column(self, x: float, y_first: float, cells, colours, step: float, ha: str = "center",
                size: float | None = None, **kw) -> None:
         """Cells of one table column: baselines from ``y_first`` (mm) down, ``step`` mm apart; ``colours``
-        one colour or one per cell; empty cells draw nothing (drawing text is what a page costs)."""
+        one colour or one per cell; empty cells draw nothing."""
         cells = [str(c) for c in cells]
         colours = [colours] * len(cells) if isinstance(colours, str) else list(colours)
-        size = size or min(9.0, step / MM * 0.5)
+        size = size or min(9.0, step / PT * 0.5)
         for i, (cell, colour) in enumerate(zip(cells, colours)):
             if cell:
                 self.text(x, y_first - i * step, cell, size=size, ha=ha, color=colour, **kw)
 
     def stamp(self, text: str) -> None:
         """The 示例数据 stamp in the top-right margin, above every title."""
-        if text:
-            self.text(self.width - 8, self.height - 6, text, size=8, ha="right", va="top", color=STAMP_RED,
-                      bbox={"boxstyle": "round,pad=0.3", "fc": "#fff3e0", "ec": STAMP_RED, "lw": 0.6})
-
-    def pdf(self) -> bytes:
-        import matplotlib
-
-        buf = io.BytesIO()
-        with matplotlib.rc_context({"pdf.fonttype": 3, "pdf.compression": 6}):
-            self.fig.savefig(buf, format="pdf", metadata=pdf_metadata)
-        return buf.getvalue()
+        if not text:
+            return
+        size, pad = 8, 1.1
+        width = self.text_width(text, size)
+        right, top = self.width - 8, self.height - 6
+        em = size * PT
+        self.round_rect(right - width - pad, top - em - pad, width + 2 * pad, em + 2 * pad, r=1.0,
+                        fc="#fff3e0", ec=STAMP_RED, lw=0.6)
+        self.text(right, top, text, size=size, ha="right", va="top", color=STAMP_RED)
 
 
 def _movement_colour(text: str) -> str:
@@ -111,7 +102,7 @@ def ranking_pdf_bytes(rep) -> bytes:
     top, bottom = H - 30, 22
     n = max(len(table), 1)
     row_h = min(6.5, (top - bottom - 9) / n)
-    size = min(9.0, row_h / MM * 0.5)
+    size = min(9.0, row_h / PT * 0.5)
     lefts = np.cumsum([0] + [w for _, w, _ in cols])[:-1] + x0
     page.rect(x0, top - 9, total, 9, fc="#e7e6e6")
     for (name, w, _), left in zip(cols, lefts):
@@ -126,7 +117,7 @@ def ranking_pdf_bytes(rep) -> bytes:
     stars = table["星数"].astype(int).to_numpy()
     for i in range(len(table)):
         page.rect(x0, top - 9 - (i + 1) * row_h, total, row_h, fc="#" + STAR_FILLS.get(int(stars[i]), "ffffff"))
-    first = top - 9 - row_h / 2 - size * 0.35 / 72 * 25.4  # baseline of row 1: centred on the row
+    first = top - 9 - row_h / 2 - size * 0.35 * PT  # baseline of row 1: centred on the row
     for (name, w, align), left in zip(cols, lefts):
         cells = [str(v) for v in values[name]]
         if name == "升降":
@@ -144,7 +135,7 @@ def ranking_pdf_bytes(rep) -> bytes:
               "扣分为按评分办法扣除的分数，事由见各单位体检表。",
               size=7.5, color=GREY)
     page.text(W - x0, 9, rep.signature, size=10, ha="right")
-    return page.pdf()
+    return page.pdf(rep.title)
 
 
 # ---------------------------------------------------------------- 体检表
@@ -199,8 +190,10 @@ def checkup_page(rep, profile) -> Sheet:
                   fc=STAR_COLOURS[p.stars], alpha=0.85)
     mids = y - (np.arange(len(cat)) + 0.5) * row_h
     medians = bar_x + bar_w * cat["全镇中位数"].to_numpy(dtype=float) / 100
-    page.ax.vlines(medians, mids - row_h / 2 + 0.6, mids + row_h / 2 - 0.6, color=INK, lw=1.2)
-    page.ax.plot(bar_x + bar_w * cat["全镇最高"].to_numpy(dtype=float) / 100, mids, "D", ms=3, color=HIGHLIGHT)
+    best = bar_x + bar_w * cat["全镇最高"].to_numpy(dtype=float) / 100
+    for x_median, x_best, mid in zip(medians, best, mids):
+        page.vline(x_median, mid - row_h / 2 + 0.6, mid + row_h / 2 - 0.6, color=INK, lw=1.2)
+        page.diamond(x_best, mid, 0.95, HIGHLIGHT)
     first = y - row_h / 2 - 1.1
     page.column(15, first, cat["类别"], [FALL if w else INK for w in weak], row_h, ha="left")
     for col, x in (("本单位", 135), ("全镇中位数", 153), ("全镇最高", 171)):
@@ -296,49 +289,40 @@ def checkup_pdf_bytes(rep, profile) -> bytes:
     预警 that name it, the nine categories against the town median and best, the three weakest
     indicators with their raw figures, every deduction with its reason, and the last 12 months as
     published (with the current method's re-scoring beside them, labelled)."""
-    return checkup_page(rep, profile).pdf()
+    return checkup_page(rep, profile).pdf(_checkup_title(rep, profile.unit_name))
 
 
-def checkup_pdfs(rep) -> dict[str, bytes]:
-    """unit name -> its one-page 体检表 PDF, every unit of the month in rank order."""
-    return {p.unit_name: checkup_pdf_bytes(rep, p) for p in rep.profiles}
+def _checkup_title(rep, who: str) -> str:
+    """The document title a PDF viewer shows: ``新市社区平安“晴雨表”体检表（2023年11月）``."""
+    return f"{who}平安“晴雨表”体检表（{rep.month_text}）"
 
 
-def join_pdfs(parts: list[bytes], title: str = "") -> bytes:
-    """The pages of ``parts`` in one PDF (pypdf), with a deterministic document id and no dates."""
-    from pypdf import PdfWriter
+def checkup_pdfs(rep) -> tuple[dict[str, bytes], bytes]:
+    """Every unit's 体检表 in rank order: unit name -> its one-page PDF, and the combined PDF.
 
-    writer = PdfWriter()
-    for part in parts:
-        writer.append(io.BytesIO(part))
-    writer.add_metadata({"/Title": title} if title else {})
-    if "/Producer" in writer._info.get_object():
-        del writer._info.get_object()["/Producer"]
-    import hashlib
-
-    from pypdf.generic import ArrayObject, ByteStringObject
-
-    digest = hashlib.md5(b"".join(parts)).digest()
-    writer._ID = ArrayObject([ByteStringObject(digest), ByteStringObject(digest)])
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
+    Each page is laid out once; all files embed the same font subset (the glyphs of every page),
+    made once."""
+    pages = {p.unit_name: checkup_page(rep, p) for p in rep.profiles}
+    glyphs = set().union(*(page.glyph_text for page in pages.values()))
+    singles = {name: pdf_bytes([page], _checkup_title(rep, name), glyphs=glyphs) for name, page in pages.items()}
+    combined = pdf_bytes(list(pages.values()), _checkup_title(rep, TOWN), glyphs=glyphs)
+    return singles, combined
 
 
 def write_checkups(rep, folder: Path) -> dict[str, Path]:
-    """Write ``体检表/<单位>.pdf`` for every unit and ``体检表/体检表（全部）.pdf``; returns name -> path."""
+    """Write ``体检表/<单位>.pdf`` for every unit and ``体检表/体检表（全部）.pdf``; returns name -> path
+    (the combined file under ``全部``)."""
     from qyb.data.files import write_bytes_atomic
 
     folder.mkdir(parents=True, exist_ok=True)
-    singles = checkup_pdfs(rep)
+    singles, combined = checkup_pdfs(rep)
     paths = {}
     for name, data in singles.items():
         path = folder / f"{_safe_name(name)}.pdf"
         write_bytes_atomic(data, path)
         paths[name] = path
-    combined = folder / "体检表（全部）.pdf"
-    write_bytes_atomic(join_pdfs(list(singles.values()), f"{rep.title} 体检表"), combined)
-    paths["全部"] = combined
+    paths["全部"] = folder / "体检表（全部）.pdf"
+    write_bytes_atomic(combined, paths["全部"])
     return paths
 
 
