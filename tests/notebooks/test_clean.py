@@ -1,4 +1,4 @@
-"""Committed notebooks carry no outputs, use the project's kernel and declare their parameters."""
+"""Committed notebooks carry no outputs and unique cell ids, use the project's kernel and declare their parameters."""
 from __future__ import annotations
 
 import ast
@@ -14,6 +14,10 @@ ALL = sorted(NOTEBOOKS.glob("*.ipynb"))
 
 @pytest.mark.parametrize("path", ALL, ids=[p.name for p in ALL])
 def test_no_outputs(path):
+    import json
+
+    ids = [c.get("id") for c in json.loads(path.read_text(encoding="utf-8"))["cells"]]
+    assert all(ids) and len(set(ids)) == len(ids), f"{path.name}: cell ids missing or repeated (two branches merged?)"
     nb = nbformat.read(str(path), as_version=4)
     for i, cell in enumerate(nb.cells):
         if cell.cell_type == "code":
