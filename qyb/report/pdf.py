@@ -145,6 +145,11 @@ def _kpi(page: Sheet, x: float, y: float, label: str, value: str, colour: str = 
     page.text(x + 3, y + 4, value, size=13, color=colour)
 
 
+#: centres (mm) of the figure columns beside the category bars; the last header ends inside the right margin
+FIGURE_COLUMNS = (("本单位", 134), ("全镇中位数", 151), ("全镇最高", 168))
+DIFF_X = 185
+
+
 def _section(page: Sheet, y: float, title: str) -> float:
     page.text(15, y, title, size=11, weight="bold")
     page.hline(15, page.width - 15, y - 2, color=INK, lw=0.6)
@@ -178,7 +183,7 @@ def checkup_page(rep, profile) -> Sheet:
     bar_x, bar_w = 45, 80
     page.text(bar_x, y, "0", size=6.5, color=GREY, ha="center")
     page.text(bar_x + bar_w, y, "100", size=6.5, color=GREY, ha="center")
-    for label, x in (("本单位", 135), ("全镇中位数", 153), ("全镇最高", 171), ("与中位数差", 190)):
+    for label, x in (*FIGURE_COLUMNS, ("与中位数差", DIFF_X)):
         page.text(x, y, label, size=7.5, color=GREY, ha="center")
     y -= 2.5
     row_h = 6.2
@@ -196,11 +201,11 @@ def checkup_page(rep, profile) -> Sheet:
         page.diamond(x_best, mid, 0.95, HIGHLIGHT)
     first = y - row_h / 2 - 1.1
     page.column(15, first, cat["类别"], [FALL if w else INK for w in weak], row_h, ha="left")
-    for col, x in (("本单位", 135), ("全镇中位数", 153), ("全镇最高", 171)):
+    for col, x in FIGURE_COLUMNS:
         page.column(x, first, [fmt_score(v) for v in cat[col]], INK, row_h)
     diffs = [fmt_score(d) for d in cat["与中位数差"]]
     diffs = [d.replace("-", MINUS) if w else (f"+{d}" if float(d) > 0 else d) for d, w in zip(diffs, weak)]
-    page.column(190, first, diffs, [FALL if w else INK for w in weak], row_h)
+    page.column(DIFF_X, first, diffs, [FALL if w else INK for w in weak], row_h)
     y -= len(cat) * row_h + 5
     page.text(15, y, "竖线为全镇中位数，菱形为全镇最高分；红色类别低于全镇中位数，为本单位短板。", size=7, color=GREY)
     # 短板
