@@ -25,9 +25,10 @@ import numpy as np
 import pandas as pd
 
 from qyb.errors import InputError, Problem
-from qyb.vocab import stars_text
+from qyb.vocab import month_zh, stars_text
 
-__all__ = ["AlertRule", "Office", "OFFICE_FILE", "ALERT_COLUMNS", "load_office", "run_lengths", "alert_table"]
+__all__ = ["AlertRule", "Office", "OFFICE_FILE", "ALERT_COLUMNS", "load_office", "run_lengths", "alert_table",
+           "alert_span"]
 
 OFFICE_FILE = Path(__file__).with_name("office.yaml")
 ALERT_COLUMNS = ["unit_id", "unit_name", "level", "rule", "streak", "first_month", "last_month", "months",
@@ -170,3 +171,11 @@ def alert_table(history: pd.DataFrame, rules, month: str | None = None) -> pd.Da
     out["rank_now"] = pd.array(pd.to_numeric(out["rank_now"], errors="coerce"), dtype="Int64")
     out = out.sort_values(["_order", "rank_now", "unit_id"], kind="stable")
     return out[ALERT_COLUMNS].reset_index(drop=True)
+
+
+def alert_span(first: str, last: str, streak: int) -> str:
+    """The months that triggered an alert as the documents print them:
+    ``2023年4月至2023年12月（连续 9 个月）``, or one month ``2023年12月``."""
+    if first == last:
+        return month_zh(first)
+    return f"{month_zh(first)}至{month_zh(last)}" + (f"（连续 {streak} 个月）" if streak > 1 else "")

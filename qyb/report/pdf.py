@@ -18,10 +18,11 @@ import numpy as np
 import pandas as pd
 
 from qyb.plots.base import FALL, HIGHLIGHT, RISE, STAR_COLOURS, STAR_TEXT_COLOURS
+from qyb.report.alerts import alert_span
 from qyb.report.month import TOWN
 from qyb.report.pdfdoc import PT, Page, pdf_bytes
 from qyb.report.xlsx import STAR_FILLS
-from qyb.vocab import INDEX_DECIMALS, MINUS, SAME, UP, fmt_index, fmt_points, fmt_score, month_zh, stars_text
+from qyb.vocab import INDEX_DECIMALS, MINUS, SAME, UP, fmt_index, fmt_points, fmt_score, stars_text
 
 __all__ = ["A4", "Sheet", "ranking_pdf_bytes", "checkup_page", "checkup_pdf_bytes", "checkup_pdfs",
            "write_checkups"]
@@ -174,7 +175,8 @@ def checkup_page(rep, profile) -> Sheet:
     _kpi(page, 141, y, "升降", f"{move or '—'}{prev}", _movement_colour(move or ""), w=57)
     y -= 8
     if p.alerts:
-        alert = "；".join(f"{a['level']}：{a['rule']}（{_span(a)}）" for a in p.alerts)
+        alert = "；".join(f"{a['level']}：{a['rule']}，{alert_span(a['first_month'], a['last_month'], a['streak'])}"
+                         for a in p.alerts)
         page.text(15, y, f"预警：{alert}", size=9, color=FALL)
         y -= 6
     # categories: bars against the town median and best, with the figures
@@ -235,11 +237,6 @@ def checkup_page(rep, profile) -> Sheet:
               "重算的指数，仅供对照。", size=7, color=GREY)
     page.text(W - 15, 14, rep.signature, size=9, ha="right")
     return page
-
-
-def _span(alert: dict) -> str:
-    first, last = alert["first_month"], alert["last_month"]
-    return month_zh(first) if first == last else f"{month_zh(first)}至{month_zh(last)}"
 
 
 def _fit(text: str, width: int) -> str:

@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from qyb.vocab import GLOSSARY, SYNTHETIC_BANNER, fmt_index, month_zh
+from qyb.report.alerts import alert_span
+from qyb.vocab import GLOSSARY, SYNTHETIC_BANNER, fmt_index
 
 __all__ = ["summary_html", "png_caption", "caption_text", "SUMMARY_GLOSSARY"]
 
@@ -73,12 +74,6 @@ def _glance(rep) -> str:
         return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
     return '<div class="glance">' + "".join(block(b) for b in blocks) + "</div>"
-
-
-def _span(first: str, last: str, n: int) -> str:
-    if first == last:
-        return month_zh(first)
-    return f"{month_zh(first)}至{month_zh(last)}" + (f"（连续 {n} 个月）" if n > 1 else "")
 
 
 def caption_text(title: str) -> str:
@@ -143,7 +138,7 @@ def summary_html(rep, pages: list[dict], files: list[dict], figures: list[str], 
     parts.append("<h2>预警名单</h2>")
     if len(rep.alerts):
         rows = [[r.unit_name, f'<span class="alert">{_e(r.level)}</span>', r.rule,
-                 _span(r.first_month, r.last_month, r.streak), r.stars_now] for r in rep.alerts.itertuples(index=False)]
+                 alert_span(r.first_month, r.last_month, r.streak), r.stars_now] for r in rep.alerts.itertuples(index=False)]
         parts.append(_table(["村（社区）", "等级", "规则", "触发月份", "本月星级"], rows, raw_columns=(1,)))
     else:
         parts.append("<p>本月无单位触发预警。</p>")

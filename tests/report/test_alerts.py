@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from qyb.errors import InputError
-from qyb.report.alerts import AlertRule, alert_table, load_office, run_lengths
+from qyb.report.alerts import AlertRule, alert_span, alert_table, load_office, run_lengths
 
 RULES = (AlertRule("约谈", "streak", max_stars=2, months=5), AlertRule("预警", "streak", max_stars=2, months=3),
          AlertRule("关注", "drop", stars=2))
@@ -63,3 +63,22 @@ def test_office_settings_and_their_errors(tmp_path):
         bad.write_text(text, encoding="utf-8")
         with pytest.raises(InputError, match=key):
             load_office(bad)
+
+
+def test_alert_span_text():
+    assert alert_span("2023-04", "2023-12", 9) == "2023年4月至2023年12月（连续 9 个月）"
+    assert alert_span("2023-11", "2023-12", 1) == "2023年11月至2023年12月"  # a drop: the two months compared
+    assert alert_span("2023-12", "2023-12", 1) == "2023年12月"
+
+
+def test_sample_baofeng_streak_is_nine_months_in_december_2023():
+    """The issue counted 10 consecutive months at ★★ or below for 宝丰社区; the published history of the
+    sample (2023-02 ★★★ under v1, 2023-03 ★★★ under v2, then ★–★★) gives 9: 2023-04 to 2023-12."""
+    import qyb
+    from qyb.report.month import month_report
+
+    rep = month_report(qyb.load("2023-12"))
+    row = rep.alerts.set_index("unit_name").loc["宝丰社区"]
+    assert (row["level"], row["first_month"], row["last_month"], row["streak"]) == ("约谈", "2023-04", "2023-12", 9)
+    stars = rep.history[rep.history["unit_name"] == "宝丰社区"].sort_values("month")["stars"].tolist()
+    assert stars == [3, 3, 1, 1, 1, 2, 2, 2, 1, 2, 2]
