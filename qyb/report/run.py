@@ -13,13 +13,16 @@ Steps (one progress line each, with its duration; ``--quiet`` silences them):
    own process). Each executed notebook is converted to HTML in-process
    (nbconvert ``HTMLExporter``, no code, no prompts, no parameter cells) as soon
    as it finishes.
-3. **documents**: while the notebooks run, what leaves the office is written from one
-   :class:`~qyb.report.month.MonthReport` (nothing is scored twice): ``ranking.xlsx``/``.csv``,
-   ``history.xlsx``, ``榜单.pdf``, ``体检表/<单位>.pdf`` and the combined file, the WeChat image,
-   ``通报.docx`` (:mod:`qyb.report.documents`). Before the notebooks start, the rank intervals of
-   this month and the last, the published history, the 预警 list and this month's record
-   (``published.csv``) are written (the notebooks read them). A month whose record would change
-   is refused unless ``--republish`` (:func:`qyb.report.published.check_republish`).
+3. **documents**: in the main thread while the notebooks run, from one
+   :class:`~qyb.report.month.MonthReport` (nothing is scored twice): the published history, the 预警
+   list and this month's record (``published.csv``), ``history.xlsx`` and the 体检表 PDFs (each unit
+   and the combined file); then, with the rank intervals of this month and the last (with the
+   processed store a notebook's kernel draws and stores them and this process reads them; without
+   it they are drawn before the notebooks start, which read ``tables/rank_intervals*.csv``), the
+   榜单 as CSV, XLSX, PDF and WeChat image and ``通报.docx`` (:mod:`qyb.report.documents`; about
+   2 s of CPU, the PDFs written directly by :mod:`qyb.report.pdfdoc`). A month whose record would
+   change is refused before anything is written unless ``--republish``
+   (:func:`qyb.report.published.check_republish`).
 4. **publish**: the leader summary ``index.html`` and ``run.json`` are written, then the build folder
    is renamed to ``reports/YYYY-MM`` (an existing one is renamed aside first and
    deleted afterwards). If any notebook fails, its error notebook is kept under
@@ -373,58 +376,6 @@ def _when_stored(read, worker: threading.Thread, poll: float = 0.1):
         time.sleep(poll)
 
 
-# ---------------------------------------------------------------- documents beside the notebooks
-class DocumentsJob:
-    """:func:`qyb.report.documents.write_documents` in a forked child process, so that drawing the
-    PDFs does not compete for this process's GIL with the threads driving the notebooks and
-    converting them to HTML. Started before those threads exist (forking a process with threads
-    is unsafe); where ``fork`` is not available it runs in this process at :meth:`finish`. Step
-    timings come back over a pipe; an error in the child is raised again here."""
-
-    def __init__(self, rep, build: Path, progress: Progress):
-        import multiprocessing
-
-        self.rep, self.build, self.progress = rep, build, progress
-        self.process = None
-        if "fork" in multiprocessing.get_all_start_methods():
-            ctx = multiprocessing.get_context("fork")
-            self.receive, send = ctx.Pipe(duplex=False)
-            self.process = ctx.Process(target=self._child, args=(send,), name="qyb-documents", daemon=True)
-            self.process.start()
-            send.close()
-
-    def _child(self, send) -> None:
-        steps = Progress(quiet=True)
-        try:
-            from qyb.report.documents import write_documents
-
-            write_documents(self.rep, self.build, steps)
-            send.send(("ok", steps.steps))
-        except BaseException as exc:  # sent to the parent, which raises it
-            import traceback
-
-            send.send(("error", f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}"))
-        finally:
-            send.close()
-
-    def finish(self) -> None:
-        from qyb.errors import OutputError
-        from qyb.report.documents import write_documents
-
-        if self.process is None:
-            write_documents(self.rep, self.build, self.progress)
-            return
-        try:
-            status, payload = self.receive.recv()
-        except EOFError:
-            status, payload = "error", f"the documents process ended without a result (exit {self.process.exitcode})"
-        self.process.join()
-        if status != "ok":
-            raise OutputError(f"writing the documents failed: {payload}")
-        for step, seconds in payload.items():
-            self.progress.done(step, seconds)
-
-
 # ---------------------------------------------------------------- publishing
 def publish(build: Path, final: Path) -> None:
     """Rename ``build`` to ``final``; an existing ``final`` is renamed aside first and deleted after."""
@@ -461,10 +412,17 @@ def run_month(args, registry: list[NotebookSpec] | None = None, kernel: str = KE
     """The monthly job (``qyb run``). Returns the exit status; raises InputError for bad input."""
     import dataclasses
 
+    from qyb.data.files import write_csv_atomic
     from qyb.edition import load
     from qyb.paths import DATA_RAW, REPORTS
     from qyb.report.alerts import load_office
-    from qyb.report.documents import FILES, artefact_list, write_tables
+    from qyb.report.documents import (
+        FILES,
+        artefact_list,
+        write_month_tables,
+        write_ranking_documents,
+        write_unit_documents,
+    )
     from qyb.report.month import month_report
     from qyb.report.published import check_republish
     from qyb.report.ranking import movers_beyond_chance
@@ -492,19 +450,11 @@ def run_month(args, registry: list[NotebookSpec] | None = None, kernel: str = KE
     build = Path(tempfile.mkdtemp(prefix=f".build-{month}-", dir=reports_root))
     parameters = {"month": month, "method": getattr(args, "method", None) or edition.method.name,
                   "data_dir": str(data_dir), "output_dir": str(build), "unit": ""}
+    # with the processed store, the tables the notebooks share are drawn once, in the first kernel that
+    # asks (the others wait on the store's lock and read them): the notebooks start at once, and this
+    # process, whose threads serve the kernels, reads the rank intervals when a notebook has stored them
+    shared = edition.store is not None and edition.panel.store_key is not None
     try:
-        # 2. once, before the notebooks (they read these files): rank intervals of this month and the
-        #    last, the published history and the 预警 list
-        with _Timer(progress, "rank intervals"):
-            from qyb.data.files import write_csv_atomic
-
-            intervals = edition.rank_intervals()
-            write_csv_atomic(intervals, build / "tables" / "rank_intervals.csv")
-            previous = edition.previous()
-            previous_intervals = previous.rank_intervals() if previous is not None else None
-        rep = dataclasses.replace(rep, intervals=intervals, previous_intervals=previous_intervals,
-                                  movers=movers_beyond_chance(rep.card, intervals, previous_intervals))
-        write_tables(rep, build)
         errors: list[BaseException] = []
 
         def run_notebooks():
@@ -514,16 +464,44 @@ def run_month(args, registry: list[NotebookSpec] | None = None, kernel: str = KE
             except BaseException as exc:  # re-raised in the main thread
                 errors.append(exc)
 
-        # 3. the documents in a forked process (started first, while this process has one thread),
-        #    the notebooks in worker threads meanwhile
-        t_nb = time.perf_counter()
-        documents = DocumentsJob(rep, build, progress)
+        def draw_intervals(ed, name: str):
+            """``ed``'s rank intervals, drawn here, also written where the notebooks look first
+            (``tables/<name>``)."""
+            drawn = ed.rank_intervals()
+            write_csv_atomic(drawn, build / "tables" / name)
+            return drawn
+
+        def intervals_of(ed, name: str, step: str):
+            """``ed``'s rank intervals: with the store, as soon as a notebook has stored them (drawn
+            here only if none did); without it, drawn here (before the notebooks start)."""
+            if ed is None:
+                return None
+            with _Timer(progress, step):
+                found = _when_stored(lambda: ed.rank_intervals(draw=False), worker) if shared else None
+                if found is not None:
+                    write_csv_atomic(found, build / "tables" / name)
+                    return found
+                return draw_intervals(ed, name)
+
         worker = threading.Thread(target=run_notebooks, name="qyb-notebooks")
+        previous = edition.previous()
+        if not shared:  # the notebooks read the run's files: drawn before they start
+            intervals = intervals_of(edition, "rank_intervals.csv", "rank intervals")
+            previous_intervals = intervals_of(previous, "rank_intervals_previous.csv", "rank intervals (previous month)")
+        t_nb = time.perf_counter()
         worker.start()
-        try:
-            documents.finish()
+        try:  # 2 + 3. notebooks in worker threads; in this thread meanwhile the month's tables, the documents
+            write_month_tables(rep, build)
+            write_unit_documents(rep, build, progress)  # need no intervals: written while a kernel draws them
+            if shared:
+                intervals = intervals_of(edition, "rank_intervals.csv", "rank intervals (from a notebook)")
+                previous_intervals = intervals_of(previous, "rank_intervals_previous.csv",
+                                                  "rank intervals, previous month (from a notebook)")
+            rep = dataclasses.replace(rep, intervals=intervals, previous_intervals=previous_intervals,
+                                      movers=movers_beyond_chance(rep.card, intervals, previous_intervals))
+            write_ranking_documents(rep, build, progress)
         finally:
-            worker.join()
+            worker.join()  # never remove the build folder under running notebooks
         if errors:
             raise errors[0]
         progress.steps["notebooks (wall)"] = time.perf_counter() - t_nb
