@@ -166,11 +166,24 @@ class Page:
     def rank_intervals(self, draws: int = 2000, seed: int | None = None) -> pd.DataFrame:
         """The month's rank intervals: the run's ``tables/rank_intervals.csv`` when it matches, else drawn
         (and written there)."""
+        return self._run_intervals(self.edition, "rank_intervals.csv", draws, seed, write=True)
+
+    def previous_rank_intervals(self, draws: int = 2000, seed: int | None = None) -> pd.DataFrame | None:
+        """Last month's rank intervals (under the method in force then): the run's
+        ``tables/rank_intervals_previous.csv`` when it matches, else drawn (not written). None when
+        there is no previous month."""
+        previous = self.edition.previous()
+        if previous is None:
+            return None
+        return self._run_intervals(previous, "rank_intervals_previous.csv", draws, seed, write=False)
+
+    def _run_intervals(self, ed, name: str, draws: int, seed: int | None, write: bool) -> pd.DataFrame:
+        """``tables/<name>`` when it holds ``ed``'s month and method with these draws and seed, else
+        ``ed.rank_intervals`` (the processed store's copy, or drawn)."""
         from qyb.vocab import RANK_INTERVAL_SEED  # not the resampling code: reading the run's file needs no scipy
 
-        ed = self.edition
         seed = RANK_INTERVAL_SEED if seed is None else int(seed)
-        path = self.tables / "rank_intervals.csv"
+        path = self.tables / name
         if path.is_file():
             cached = pd.read_csv(path, encoding="utf-8-sig", dtype={"unit_id": str, "month": str, "method": str})
             if len(cached):
@@ -179,26 +192,9 @@ class Page:
                 if key == (ed.month, ed.method.name, int(draws), seed):
                     return cached
         intervals = ed.rank_intervals(draws, seed)
-        write_csv_atomic(intervals, path)
+        if write:
+            write_csv_atomic(intervals, path)
         return intervals
-
-    def previous_rank_intervals(self, draws: int = 2000, seed: int | None = None) -> pd.DataFrame | None:
-        """Last month's rank intervals (under the method in force then): the run's
-        ``tables/rank_intervals_previous.csv`` when it matches, else drawn (not written). None when
-        there is no previous month."""
-        from qyb.movements.intervals import DEFAULT_SEED
-
-        previous = self.edition.previous()
-        if previous is None:
-            return None
-        seed = DEFAULT_SEED if seed is None else int(seed)
-        path = self.tables / "rank_intervals_previous.csv"
-        if path.is_file():
-            cached = pd.read_csv(path, encoding="utf-8-sig", dtype={"unit_id": str, "month": str, "method": str})
-            if len(cached) and (cached["month"].iat[0], cached["method"].iat[0], int(cached["n_draws"].iat[0]),
-                                int(cached["seed"].iat[0])) == (previous.month, previous.method.name, int(draws), seed):
-                return cached
-        return previous.rank_intervals(draws, seed)
 
     @property
     def reports_root(self) -> Path:
