@@ -88,22 +88,23 @@ def write_table_sheet(sheet, table: pd.DataFrame, title: str, *, star_column: st
         cell.fill = PatternFill("solid", start_color="E7E6E6", end_color="E7E6E6")
         cell.border = Border(bottom=thin)
     star_col = headers.index(star_column) if star_column in headers else None
+    # one style object per tier and format, set on every cell (openpyxl finds an object it already
+    # holds by identity; equal new objects cost a comparison each)
+    fills = {n: PatternFill("solid", start_color=c, end_color=c) for n, c in STAR_FILLS.items()}
+    names = set(category_names)
+    formats = [_number_format(str(header), names) for header in headers]
     for values in table.itertuples(index=False):
         row = [_cell(v) for v in values]
         sheet.append(row)
-        if star_col is not None and row[star_col] in STAR_FILLS:
-            colour = STAR_FILLS[row[star_col]]
-            fill = PatternFill("solid", start_color=colour, end_color=colour)
-            for cell in sheet[sheet.max_row]:
+        fill = fills.get(row[star_col]) if star_col is not None else None
+        for cell, fmt in zip(sheet[sheet.max_row], formats):
+            if fill is not None:
                 cell.fill = fill
-    first, end = HEADER_ROW + 1, max(sheet.max_row, HEADER_ROW + 1)
-    names = set(category_names)
+            if fmt:
+                cell.number_format = fmt
+    end = max(sheet.max_row, HEADER_ROW + 1)
     for j, header in enumerate(headers, start=1):
         letter = get_column_letter(j)
-        fmt = _number_format(str(header), names)
-        if fmt:
-            for (cell,) in sheet.iter_rows(min_row=first, max_row=end, min_col=j, max_col=j):
-                cell.number_format = fmt
         width = max([_text_width(header) * 0.8] + [_text_width(v) for v in table.iloc[:, j - 1]])
         sheet.column_dimensions[letter].width = min(max(width + 2, 6), 48)
     sheet.freeze_panes = f"{get_column_letter(freeze_columns + 1)}{HEADER_ROW + 1}"
