@@ -496,7 +496,7 @@ def run_month(args, registry: list[NotebookSpec] | None = None, kernel: str = KE
             if shared:
                 intervals = intervals_of(edition, "rank_intervals.csv", "rank intervals (from a notebook)")
                 previous_intervals = intervals_of(previous, "rank_intervals_previous.csv",
-                                                  "rank intervals, previous month (from a notebook)")
+                                                  "last month's intervals (notebook)")
             rep = dataclasses.replace(rep, intervals=intervals, previous_intervals=previous_intervals,
                                       movers=movers_beyond_chance(rep.card, intervals, previous_intervals))
             write_ranking_documents(rep, build, progress)
