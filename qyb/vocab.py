@@ -231,7 +231,7 @@ GLOSSARY: dict[str, str] = {
 }
 
 #: The banner every page fed by synthetic data carries (one sentence, shown once per page).
-SYNTHETIC_BANNER = ("示例数据 (synthetic sample data)：本报告所用数据为合成示例数据，"
+SYNTHETIC_BANNER = ("示例数据：本报告所用数据为合成示例数据，"
                     "单位名称真实，所有数字均为虚构，不代表任何真实情况。")
-#: The short stamp on charts made from synthetic data.
-SYNTHETIC_STAMP = "示例数据 (synthetic sample data)"
+#: The short stamp on charts and documents made from synthetic data (Chinese only: leaders and 村 cadres read them).
+SYNTHETIC_STAMP = "示例数据"

@@ -94,7 +94,7 @@ class Page:
         """The 示例数据 banner (when the data are synthetic; once per page) and the month / method line."""
         ed = self.edition
         if ed.synthetic:
-            self.markdown(f"> **{SYNTHETIC_BANNER.replace(' (synthetic sample data)', '')}**")
+            self.markdown(f"> **{SYNTHETIC_BANNER}**")
         line = f"月份：**{month_zh(ed.month)}**；评分办法：**{ed.method.title}**（{ed.method.name}）"
         self.markdown(line + (f"；{extra}" if extra else ""))
 

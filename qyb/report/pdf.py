@@ -177,7 +177,7 @@ def checkup_page(rep, profile) -> Sheet:
     if p.alerts:
         alert = "；".join(f"{a['level']}：{a['rule']}，{alert_span(a['first_month'], a['last_month'], a['streak'])}"
                          for a in p.alerts)
-        page.text(15, y, f"预警：{alert}", size=9, color=FALL)
+        page.text(15, y, alert, size=9, color=FALL)
         y -= 6
     # categories: bars against the town median and best, with the figures
     y = _section(page, y - 2, "一、各类别得分（与全镇中位数、最高分比较）")

@@ -116,7 +116,7 @@ def summary_html(rep, pages: list[dict], files: list[dict], figures: list[str], 
              '<meta name="viewport" content="width=device-width, initial-scale=1">',
              f"<title>{_e(title)}</title><style>{CSS}</style></head><body>", f"<h1>{_e(rep.title)}</h1>"]
     if rep.synthetic:
-        parts.append(f'<div class="banner">{_e(SYNTHETIC_BANNER.replace(" (synthetic sample data)", ""))}</div>')
+        parts.append(f'<div class="banner">{_e(SYNTHETIC_BANNER)}</div>')
     prev_method = str(rep.card["method_prev_published"].iat[0]) if "method_prev_published" in rep.card else ""
     change = (f"；评分办法由上期的 {_e(prev_method)} 调整为本期的 {_e(rep.method.name)}，升降仍按上期公布排名计算"
               if prev_method and prev_method != rep.method.name else "")

@@ -42,7 +42,7 @@ def wechat_png_bytes(rep) -> bytes:
     fig.patch.set_facecolor("white")
     if rep.synthetic:
         ax.add_patch(Rectangle((0, 0), width_in, band, facecolor="#b71c1c"))
-        ax.text(width_in / 2, band / 2, SYNTHETIC_STAMP.replace(" (synthetic sample data)", "：数字均为虚构"),
+        ax.text(width_in / 2, band / 2, SYNTHETIC_STAMP + "：数字均为虚构",
                 ha="center", va="center", fontsize=FONT_PT, color="white")
     ax.text(width_in / 2, band + 0.45, f"{TOWN}平安“晴雨表”榜单", ha="center", va="center",
             fontsize=24, fontweight="bold", color="#222222")

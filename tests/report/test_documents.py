@@ -166,3 +166,14 @@ def test_summary_html_is_chinese_and_escaped(rep):
 
     bad = dataclasses.replace(rep, card=evil)
     assert "<script>x" not in summary_html(bad, [], [], [])
+
+
+def test_leader_documents_are_chinese_only(rep, tmp_path):
+    """Leaders and 村 cadres read these: no English words (codes such as v2 aside), the 预警 level said once."""
+    checkup = text_of(pdf.write_checkups(rep, tmp_path / "体检表")["宝丰社区"].read_bytes())[0]
+    doc = Document(io.BytesIO(bulletin_docx_bytes(rep)))
+    texts = {"榜单.pdf": text_of(pdf.ranking_pdf_bytes(rep))[0], "体检表": checkup,
+             "通报.docx": "\n".join(p.text for p in doc.paragraphs)}
+    for name, text in texts.items():
+        assert re.findall(r"[A-Za-z]{3,}", text) == [], name
+    assert "约谈：连续 5 个月" in checkup and "：约谈" not in checkup and "预警：约谈" not in checkup
