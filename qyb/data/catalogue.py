@@ -30,7 +30,7 @@ from qyb.data.text import header_key
 from qyb.errors import InputError, Problem
 
 __all__ = ["Measure", "Department", "Catalogue", "UnitColumn", "KINDS", "CATALOGUE_FILE", "SHIPPED_CATALOGUE",
-           "load_catalogue", "shipped_catalogue", "MEASURES", "MEASURE_BY_CODE", "MEASURE_CODES",
+           "load_catalogue", "shipped_catalogue", "measure_of", "MEASURES", "MEASURE_BY_CODE", "MEASURE_CODES",
            "COUNT_INDICATORS", "UNIT_COLUMNS", "MONTH_FILE_ID_COLUMNS", "header_aliases", "unit_header_aliases",
            "ROW_NUMBER_HEADERS", "NOTE_HEADERS", "TOTAL_ROW_LABELS", "suggest"]
 
@@ -337,6 +337,15 @@ def _check_consistent(cat: Catalogue, source: str) -> None:
                 raise _fail(source, f"{where}", f"header '{label}' also means {seen[key]}",
                             "Every name and alias must point to one measure.")
             seen[key] = m.code
+
+
+def measure_of(code: str, catalogue: Catalogue | None = None) -> Measure | None:
+    """The measure ``code`` in ``catalogue`` (a panel's, which knows what a data folder or spec added),
+    else in the shipped catalogue; None for a code neither knows."""
+    if catalogue is not None and code in catalogue:
+        return catalogue[code]
+    shipped = shipped_catalogue()
+    return shipped[code] if code in shipped else None
 
 
 _DEFAULT_LIMITS = {"max_count": 2 ** 53, "max_per_capita": 1.0, "rows_per_unit": 4, "spare_rows": 200,

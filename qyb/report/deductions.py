@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from qyb.data.catalogue import MEASURE_BY_CODE
+from qyb.data.catalogue import measure_of
 from qyb.data.panel import Panel
 from qyb.engine.deductions import rule_points
 from qyb.vocab import fmt_points
@@ -21,9 +21,13 @@ DEDUCTION_COLUMNS = ["month", "unit_id", "rule", "measure", "count", "count_unit
                      "target_name", "floored", "text"]
 
 
-def count_unit(measure: str) -> str:
-    """The counting word of a measure: 人 for numbers of people (``…人数``), 起 for events."""
-    name = MEASURE_BY_CODE[measure].name if measure in MEASURE_BY_CODE else measure
+def count_unit(measure: str, catalogue=None) -> str:
+    """The counting word of a measure: its unit of measure in the catalogue (人 for deaths, 起 for
+    incidents …); for a measure without one, 人 for numbers of people (``…人数``), else 起."""
+    found = measure_of(measure, catalogue)
+    if found is not None and found.unit:
+        return found.unit
+    name = found.name if found is not None else measure
     return "人" if name.endswith("人数") or name.endswith("人") else "起"
 
 
@@ -54,7 +58,7 @@ def deduction_items(panel: Panel, month: str, method, card: pd.DataFrame | None 
         target = rule["target"]
         frames.append(pd.DataFrame({
             "month": month, "unit_id": units[hit], "rule": rule.get("name", rule["measure"]),
-            "measure": rule["measure"], "count": counts[hit], "count_unit": count_unit(rule["measure"]),
+            "measure": rule["measure"], "count": counts[hit], "count_unit": count_unit(rule["measure"], panel.catalogue),
             "points": points[hit], "target": target,
             "target_name": "总分" if target == root else names.get(target, target), "_order": order,
             "_unit": np.flatnonzero(hit)}))

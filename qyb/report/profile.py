@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from qyb.data.catalogue import MEASURE_BY_CODE
+from qyb.data.catalogue import measure_of
 from qyb.data.months import add_months
 from qyb.data.panel import Panel
 from qyb.report.ranking import CATEGORY_DECIMALS, category_names
@@ -84,11 +84,15 @@ def raw_figures(indicator, unit_id: str, month: str, panel: Panel) -> str:
     def fmt(v) -> str:
         return "—" if v is None else f"{v:,.0f}"
 
-    def name(code: str) -> str:  # the panel's catalogue knows measures a data folder or spec added
-        cat = getattr(panel, "catalogue", None)
-        if cat is not None and code in cat:
-            return cat[code].name
-        return MEASURE_BY_CODE[code].name if code in MEASURE_BY_CODE else code
+    catalogue = getattr(panel, "catalogue", None)  # knows measures a data folder or spec added
+
+    def name(code: str) -> str:
+        measure = measure_of(code, catalogue)
+        return code if measure is None else measure.name
+
+    def unit(code: str) -> str:  # the unit of measure the catalogue gives (宗, 起, 人, 间 …)
+        measure = measure_of(code, catalogue)
+        return (measure.unit if measure is not None and measure.unit else "起")
 
     t, m = indicator.transform, indicator.measures
     kind = t["type"]
@@ -97,18 +101,18 @@ def raw_figures(indicator, unit_id: str, month: str, panel: Panel) -> str:
         den = t.get("denominator", "population")
         den_value = panel.units.at[unit_id, den] if den in panel.units.columns else None
         den_name = {"population": "常住人口", "floating_population": "流动人口"}.get(den, den)
-        return f"{name(code)} {fmt(get(code, month))} 起，{den_name} {fmt(den_value)}"
+        return f"{name(code)} {fmt(get(code, month))} {unit(code)}，{den_name} {fmt(den_value)}"
     if kind == "reduction":
         code = m["value"]
         base = BASELINES[t.get("baseline", "yoy")]
         values = [get(code, add_months(month, -k)) for k in base.lags]
-        return (f"{name(code)} 本月 {fmt(get(code, month))} 起，{base.phrase} "
-                f"{'、'.join(fmt(b) for b in values)} 起")
+        return (f"{name(code)} 本月 {fmt(get(code, month))} {unit(code)}，{base.phrase} "
+                f"{'、'.join(fmt(b) for b in values)} {unit(code)}")
     if kind == "attainment":
         h, tot = m["handled"], m["total"]
         return f"{name(h)} {fmt(get(h, month))} / {name(tot)} {fmt(get(tot, month))}"
     code = m["value"]
-    return f"{name(code)} {fmt(get(code, month))} 起"
+    return f"{name(code)} {fmt(get(code, month))} {unit(code)}"
 
 
 def weakest_indicators(long: pd.DataFrame, unit_id: str, method, panel: Panel, n: int = 3,

@@ -60,7 +60,7 @@ def test_raw_figures_texts(march):
     panel = march.panel
     rate = raw_figures(by_code["crime_rate"], "XL01", "2023-03", panel)
     count = int(panel.value("2023-03", "XL01", "crime_alerts"))
-    assert rate == f"刑事治安警情 {count:,} 起，常住人口 29,000"
+    assert rate == f"刑事治安警情 {count:,} 宗，常住人口 29,000"  # the unit of measure from the catalogue
     red = raw_figures(by_code["fraud_reduction"], "XL01", "2023-03", panel)
     assert red.startswith("电诈警情 本月") and "去年同期" in red
     att = raw_figures(by_code["dispute_resolution"], "XL01", "2023-03", panel)
