@@ -135,20 +135,21 @@ def cmd_movements(args) -> int:
     from qyb.data.months import parse_month
     from qyb.edition import read_panel
     from qyb.errors import InputError, Problem
-    from qyb.movements.tables import BASELINE_NAMES, movements_all
+    from qyb.movements.tables import BASELINE_NAMES, movements_all, resolve_indicator
     from qyb.paths import DATA_PROCESSED
 
     month = parse_month(args.month)
     panel = read_panel(month, args.data)  # a movement needs no scoring method
-    baseline = args.baseline or (None if args.indicator == "all" else "yoy")
-    frame = movements_all(panel, month, None if args.indicator == "all" else [args.indicator],
+    indicator = "all" if args.indicator == "all" else resolve_indicator(args.indicator, panel)
+    baseline = args.baseline or (None if indicator == "all" else "yoy")
+    frame = movements_all(panel, month, None if indicator == "all" else [indicator],
                           None if baseline is None else [baseline])
     if frame.empty:
         which = BASELINE_NAMES[baseline] if baseline else "any baseline"
         raise InputError(Problem(str(panel.data_dir), f"cannot compare {month} against {which}: "
                                  "the baseline months are not in the data",
                                  "Add the baseline months' files, or choose another baseline (--baseline)."))
-    default = DATA_PROCESSED / month / f"movements_{args.indicator}_{baseline or 'all'}.csv"
+    default = DATA_PROCESSED / month / f"movements_{indicator}_{baseline or 'all'}.csv"
     code = _write_table(frame, _out_path(args.out, default), f"movements {month}")
     sig = frame[frame["significant"]]
     print(f"q-values over one family: {frame['family'].iat[0]}; significant here: {len(sig)}"
@@ -240,14 +241,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("methods", help="describe the method specs")
     p.add_argument("name", nargs="?")
     p.set_defaults(func=cmd_methods)
-    from qyb.data.catalogue import COUNT_INDICATORS
     from qyb.vocab import BASELINES
 
     p = sub.add_parser("movements", help="is a movement real? rate ratios and intervals allowing for overdispersion, "
                                          "the unit's long-run level, one q-value family, verdicts")
     p.add_argument("--month", required=True, help="YYYY-MM")
-    p.add_argument("--indicator", default="fraud_alerts", choices=[*COUNT_INDICATORS, "all"],
-                   help="count measure (default fraud_alerts 电诈警情); all: every count x every baseline")
+    p.add_argument("--indicator", default="fraud_alerts",
+                   help="count measure by code, Chinese name or alias (default fraud_alerts 电诈警情; a measure the "
+                        "data folder's catalogue.yaml adds with movements: true counts too); all: every count x "
+                        "every baseline")
     p.add_argument("--baseline", choices=list(BASELINES),
                    help="mom | yoy | 3m (default: yoy for one indicator, all three for --indicator all)")
     p.add_argument("--data")

@@ -52,6 +52,41 @@ def test_movements_command_all_indicators_and_baselines(tmp_path, capsys, monkey
     assert (m3["verdict"] == ours["verdict"]).all()
 
 
+def test_movements_indicator_by_chinese_name_and_close_names(tmp_path, capsys):
+    by_code, by_name = tmp_path / "code.csv", tmp_path / "name.csv"
+    assert run_cli(capsys, "movements", "--month", "2023-03", "--indicator", "fraud_alerts", "--out", by_code)[0] == 0
+    assert run_cli(capsys, "movements", "--month", "2023-03", "--indicator", "电诈警情", "--out", by_name)[0] == 0
+    assert by_code.read_bytes() == by_name.read_bytes()
+    code, _, err = run_cli(capsys, "movements", "--month", "2023-03", "--indicator", "电诈", "--out", tmp_path / "x.csv")
+    assert code == 2 and "电诈警情" in err and "Traceback" not in err  # the closest measure is named
+    assert not (tmp_path / "x.csv").exists()
+
+
+def test_movements_of_a_count_the_data_folder_adds(tmp_path, capsys):
+    """A count measure a town adds in its data folder's catalogue.yaml, marked for movements, is one
+    --indicator choice like the shipped ones (by code or Chinese name)."""
+    from qyb.data.months import month_range
+    from tests.helpers import copy_sample
+
+    months = month_range("2022-03", "2023-03")
+    data = copy_sample(tmp_path, months)
+    (data / "catalogue.yaml").write_text(
+        "measures:\n  - {code: petitions, name: 信访件数, kind: count, unit: 件, department: governance, movements: true}\n",
+        encoding="utf-8")
+    for k, month in enumerate(months):
+        frame = pd.read_csv(data / f"{month}.csv", dtype=str, encoding="utf-8-sig", keep_default_na=False)
+        frame["信访件数（件）"] = [(3 * i + k) % 7 for i in range(len(frame))]
+        frame.to_csv(data / f"{month}.csv", index=False, encoding="utf-8-sig")
+    out = tmp_path / "petitions.csv"
+    code, stdout, err = run_cli(capsys, "movements", "--month", "2023-03", "--indicator", "信访件数", "--data", data,
+                                "--out", out)
+    assert code == 0, err
+    table = pd.read_csv(out, encoding="utf-8-sig", dtype={"unit_id": str}).set_index("unit_id")
+    assert set(table["indicator"]) == {"petitions"} and set(table["indicator_name"]) == {"信访件数"}
+    first = table.iloc[0]  # unit 0: 2022-03 (k = 0) against 2023-03 (k = 12)
+    assert (first["count_before"], first["count_now"]) == (0, 12 % 7)
+
+
 def test_intervals_command_is_reproducible(tmp_path, capsys):
     a, b = tmp_path / "a.csv", tmp_path / "b.csv"
     for out in (a, b):

@@ -52,6 +52,7 @@ from qyb.vocab import BASELINES as _BASELINE_TABLE
 
 __all__ = [
     "COUNT_INDICATORS",
+    "resolve_indicator",
     "BASELINES",
     "BASELINE_NAMES",
     "MOVEMENT_COLUMNS",
@@ -121,6 +122,32 @@ def family_indicators(panel: Panel) -> tuple[str, ...]:
     movements (the shipped catalogue: :data:`COUNT_INDICATORS`) that the panel holds."""
     wanted = panel.catalogue.movement_counts() if panel.catalogue is not None else COUNT_INDICATORS
     return tuple(m for m in wanted if m in panel.measure_pos)
+
+
+def resolve_indicator(word: str, panel: Panel) -> str:
+    """The count measure a user named by code, Chinese name or alias (``电诈警情`` → ``fraud_alerts``), among
+    :func:`family_indicators` of ``panel`` (a measure a data folder's catalogue adds is one of them).
+
+    Raises :class:`qyb.errors.InputError` naming the closest measures when none matches."""
+    from qyb.data.catalogue import suggest
+    from qyb.errors import InputError, Problem
+
+    allowed = family_indicators(panel)
+    names = {}
+    for code in allowed:
+        measure = panel.catalogue[code] if panel.catalogue is not None and code in panel.catalogue \
+            else MEASURE_BY_CODE[code]
+        for key in (code, measure.name, *measure.aliases):
+            names.setdefault(key, code)
+    if word in names:
+        return names[word]
+    close = suggest(word, list(names))
+    listed = "、".join(f"{code} ({_measure_name(panel, code)})" for code in allowed)
+    raise InputError(Problem(
+        str(panel.data_dir), f"--indicator {word!r} is not a count measure with movements",
+        f"Use one of: {listed}, or all" + (f" (did you mean {'、'.join(close)}?)" if close else ""),
+        zh=f"没有可做变动分析的计数指标“{word}”",
+        hint_zh=f"可选：{listed}，或 all" + (f"（是否想输入：{'、'.join(close)}？）" if close else "")))
 
 
 def _measure_name(panel: Panel, code: str) -> str:
