@@ -325,9 +325,15 @@ def _fail_on_missing(method: Method, values: np.ndarray, inputs: PanelInputs, mo
     reason = f"{ind.name} ({ind.code}) cannot be computed for {panel.units.index[u]} in {month}"
     have = set(panel.months)
     absent = [add_months(month, -k) for k in ind.lags if add_months(month, -k) not in have]
+    outside = [m for m in (add_months(month, -k) for k in ind.lags) if m in have and not panel.in_force(m)[u]]
     if absent:
         reason += f": no data file for {', '.join(absent)}"
         hint = f"Add {absent[0]}.csv to the data folder, or score under a method with missing: impute_mean."
+    elif outside:
+        reason += (f": the unit was not in force in {', '.join(outside)} (the register's valid_from/valid_to), "
+                   "so the baseline it needs does not exist")
+        hint = ("Record the unit's predecessor in unit_renames.csv if it was renamed, or score under a method with "
+                "missing: impute_mean or skip for the months before it has a baseline.")
     else:
         reason += ": a raw figure it needs is blank"
         hint = "Fill the blank cells, or use a method with missing: impute_mean."

@@ -338,6 +338,7 @@ def test_validate_catches_a_baseline_incomplete_for_a_unit_in_force(capsys, data
     assert "fraud_alerts is missing in 2022-12" not in err  # the 3-month baseline reads traffic accidents only
     code, _, err = run_cli(capsys, "score", "--month", "2023-03", "--data", data, "--out", data / "x.csv")
     assert code == 2 and "DS14" in err
+    assert "the unit was not in force in 2022-03" in err and "blank" not in err  # not "a figure is blank"
 
 
 def test_validate_a_missing_month_argument(capsys, data):
