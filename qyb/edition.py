@@ -494,7 +494,28 @@ class Edition:
         from qyb.review.summary import run_review
 
         return run_review(self.panel, self.month, self.method, methods, schemes, n_draws=draws, seed=seed,
-                          fairness=fairness, fairness_size=fairness_size, unit=self.unit(unit) if unit else None)
+                          fairness=fairness, fairness_size=fairness_size, unit=self.unit(unit) if unit else None,
+                          compute_fairness=self._stored_fairness)
+
+    def _stored_fairness(self, panel: Panel, month: str, methods: list[Method], settings, unit: str | None):
+        """The fairness section of the review (:func:`qyb.review.summary.fairness_of`), kept in the processed
+        store: it is a function of the panel, the methods, the simulation settings (seed included) and the
+        unit whose story it tells, so a second look at the month (a re-run, another notebook) draws nothing."""
+        import dataclasses
+
+        from qyb.review.fairness import FairnessReview
+        from qyb.review.summary import fairness_of
+
+        def build() -> FairnessReview:
+            return fairness_of(panel, month, methods, settings, unit)
+
+        if panel is not self.panel or self.store is None or self.panel.store_key is None:
+            return build()
+        params = self._store_params(fairness=[m.hash for m in methods], settings=dataclasses.asdict(settings),
+                                    unit=unit)
+        frames = self.store.frames(self.panel.store_key, "fairness", params, lambda: build().to_frames(),
+                                   SCORING_CODE + ("review", "sample"))
+        return FairnessReview.from_frames(frames, month, methods, settings)
 
 
 # ---------------------------------------------------------------- helpers

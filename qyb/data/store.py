@@ -561,6 +561,38 @@ class ProcessedStore:
                 self._guard(lambda: self.write_frame(panel_key, key, name, params, frame))
                 return frame
 
+    def frames(self, panel_key: str, name: str, params: dict, build: Callable[[], dict[str, pd.DataFrame]],
+               code: tuple[str, ...] = SCORING_CODE) -> dict[str, pd.DataFrame]:
+        """Several tables made together (``build()`` returns part name -> frame), stored as one entry:
+        each part is a table of its own (``<name>.<part>``) and a bundle table lists the parts, written
+        last, so the entry is read whole or rebuilt whole (a missing or damaged part is a miss)."""
+        key = table_key(panel_key, name, params, code)
+
+        def part_key(part: str) -> str:
+            return _digest({"bundle": key, "part": part})
+
+        def read() -> dict[str, pd.DataFrame]:
+            parts = self.read_frame(panel_key, key)["part"].tolist()
+            return {part: self.read_frame(panel_key, part_key(part)) for part in parts}
+
+        try:
+            return read()
+        except StoreMiss:
+            pass
+        with self._building(panel_key, key):
+            try:
+                return read()
+            except StoreMiss:
+                built = build()
+
+                def write() -> None:
+                    for part, frame in built.items():
+                        self.write_frame(panel_key, part_key(part), f"{name}.{part}", params, frame)
+                    self.write_frame(panel_key, key, name, params, pd.DataFrame({"part": list(built)}, dtype=object))
+
+                self._guard(write)
+                return built
+
     @contextlib.contextmanager
     def _building(self, panel_key: str, key: str):
         """An exclusive lock on building table ``key`` (a file lock: across processes, e.g. the notebooks

@@ -147,6 +147,43 @@ class FairnessReview:
                                                    for m in self.methods],
                              "p_rise_3m": [self.value(m.name, "p_rise_3m", "", source) for m in self.methods]})
 
+    def to_frames(self) -> dict[str, pd.DataFrame]:
+        """Everything but the methods and settings (which the caller knows) as tables: ``table``,
+        ``story`` and ``frontier`` (empty when absent, ``meta`` says which), ``curves`` and ``units`` of
+        the responsiveness (one block per method and source), ``meta`` (one row). :meth:`from_frames`
+        gives the same review back (the processed store keeps a month's review this way)."""
+        def stacked(part: str, columns: list[str]) -> pd.DataFrame:
+            blocks = [getattr(r, part).assign(method=name, source=source)
+                      for name, by_source in self.responsiveness.items() for source, r in by_source.items()]
+            out = pd.concat(blocks, ignore_index=True) if blocks else pd.DataFrame(columns=columns)
+            return out[["method", "source", *[c for c in out.columns if c not in ("method", "source")]]]
+
+        factors = {r.factor for by_source in self.responsiveness.values() for r in by_source.values()}
+        meta = pd.DataFrame({"truth_known": [self.truth_known], "story": [self.story is not None],
+                             "frontier": [self.frontier is not None], "notes": ["\n".join(self.notes)],
+                             "factor": [factors.pop() if len(factors) == 1 else np.nan]})
+        return {"table": self.table, "story": self.story if self.story is not None else pd.DataFrame(),
+                "frontier": self.frontier if self.frontier is not None else pd.DataFrame(),
+                "curves": stacked("curve", ["method", "source"]), "units": stacked("units", ["method", "source"]),
+                "meta": meta}
+
+    @classmethod
+    def from_frames(cls, frames: dict[str, pd.DataFrame], month: str, methods: list[Method],
+                    settings: Settings) -> FairnessReview:
+        """The review :meth:`to_frames` wrote (``methods`` and ``settings`` as it was made with)."""
+        meta = frames["meta"].iloc[0]
+        responses: dict[str, dict[str, Responsiveness]] = {}
+        curves, units = frames["curves"], frames["units"]
+        for (name, source), curve in curves.groupby(["method", "source"], sort=False):
+            unit_rows = units[(units["method"] == name) & (units["source"] == source)]
+            responses.setdefault(name, {})[source] = Responsiveness(
+                name, float(meta["factor"]), curve.drop(columns=["method", "source"]).reset_index(drop=True),
+                unit_rows.drop(columns=["method", "source"]).reset_index(drop=True))
+        notes = [n for n in str(meta["notes"]).split("\n") if n]
+        return cls(month, list(methods), frames["table"], responses,
+                   frames["story"] if bool(meta["story"]) else None,
+                   frames["frontier"] if bool(meta["frontier"]) else None, bool(meta["truth_known"]), settings, notes)
+
     def wide(self, source: str | None = None) -> pd.DataFrame:
         """Figures down, methods across (one source): the side-by-side table."""
         source = source or ("truth" if self.truth_known else "model")

@@ -1,6 +1,7 @@
 """The whole method review of one month (notebook 03, ``qyb review``), and its plain-Chinese readings."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -27,7 +28,7 @@ from qyb.review.montecarlo import Choices, MonteCarloResult, UncertaintyModel, s
 from qyb.review.schemes import scheme_ranks
 from qyb.vocab import LABELS, SYNTHETIC_BANNER
 
-__all__ = ["TABLE_COLUMNS", "MethodReview", "run_review", "readings"]
+__all__ = ["TABLE_COLUMNS", "MethodReview", "run_review", "readings", "fairness_plan", "fairness_of"]
 
 #: Columns of the machine-readable tables of the review.
 TABLE_COLUMNS = {
@@ -93,7 +94,8 @@ def _split(text) -> list:
 def run_review(panel: Panel, month: str, method: Method, methods="v1,v2",
                schemes="equal,entropy,critic,pca", n_draws: int = 10_000, seed: int = 0,
                sobol_n: int = 1024, choices: Choices | None = None, fairness="v1,v2,v3",
-               fairness_size: str | Settings = "standard", unit: str | None = None) -> MethodReview:
+               fairness_size: str | Settings = "standard", unit: str | None = None,
+               compute_fairness: Callable[..., FairnessReview] | None = None) -> MethodReview:
     """Run the whole method review of ``month`` under ``method``, on ``panel`` (nothing is re-read).
 
     ``methods``: method names (a list or comma-separated); the comparison is first vs last.
@@ -104,7 +106,9 @@ def run_review(panel: Panel, month: str, method: Method, methods="v1,v2",
     responsiveness and size bias (:func:`qyb.review.fairness.fairness_review`; the sample's truth
     when the panel is the unchanged sample, the fitted model otherwise; empty or None: skipped),
     ``fairness_size``: ``quick`` / ``standard`` / ``full`` (or :class:`~qyb.review.fairness.Settings`),
-    ``unit``: the unit whose story it tells.
+    ``unit``: the unit whose story it tells; ``compute_fairness``: what makes the fairness section, with
+    :func:`fairness_of`'s arguments (default :func:`fairness_of`; :meth:`qyb.Edition.review` passes one
+    that keeps it in the processed store).
     A section the data cannot support (e.g. comparing with a method whose baselines precede the
     data) is left out and ``skipped`` says why; the rest of the review is still made.
     """
@@ -145,7 +149,11 @@ def run_review(panel: Panel, month: str, method: Method, methods="v1,v2",
     except InputError as exc:
         skipped["decomposition"] = (f"无法分解 {pair[0]}（{pair[1]}）到 {pair[2]}（{pair[3]}）的名次变化："
                                     f"{exc.problems[0].rule}")
-    fair = _fairness(panel, month, fair_methods, fairness_size, unit, seed, skipped)
+    fair = None
+    if fair_methods:
+        usable, settings = fairness_plan(panel, month, fair_methods, fairness_size, seed, skipped)
+        if usable:
+            fair = (compute_fairness or fairness_of)(panel, month, usable, settings, unit)
     loo = leave_one_out(UncertaintyModel.from_table(table, panel, month, Choices.none()))
     coh = coherence_tables(table, month)
     notes = [SYNTHETIC_BANNER] if panel.synthetic else []
@@ -158,13 +166,10 @@ def run_review(panel: Panel, month: str, method: Method, methods="v1,v2",
                         comparison, decomposition, loo, coh, fair, notes, skipped)
 
 
-def _fairness(panel: Panel, month: str, methods: list[Method], size, unit, seed: int,
-              skipped: dict) -> FairnessReview | None:
-    """The fairness section: the methods the data can score in ``month`` (the others skipped, with why)."""
-    from qyb.sample.truth import truth_for
-
-    if not methods:
-        return None
+def fairness_plan(panel: Panel, month: str, methods: list[Method], size, seed: int,
+                  skipped: dict) -> tuple[list[Method], Settings]:
+    """The methods of the fairness section the data can score in ``month`` (the others noted in
+    ``skipped``, with why) and its simulation settings (``size``: a preset name or Settings; ``seed``)."""
     usable, why = [], []
     for m in methods:
         missing = [mo for mo in m.months_read(month) if mo not in panel.month_pos]
@@ -174,11 +179,17 @@ def _fairness(panel: Panel, month: str, methods: list[Method], size, unit, seed:
             usable.append(m)
     if why:
         skipped["fairness"] = "部分办法无法在本月比较：" + "；".join(why)
-    if not usable:
-        return None
     settings = size if isinstance(size, Settings) else Settings.preset(size)
-    settings = replace(settings, seed=int(seed))
-    return fairness_review(panel, month, usable, truth_for(panel), settings, unit)
+    return usable, replace(settings, seed=int(seed))
+
+
+def fairness_of(panel: Panel, month: str, methods: list[Method], settings: Settings,
+                unit: str | None) -> FairnessReview:
+    """The fairness section (:func:`qyb.review.fairness.fairness_review`) against the sample's truth when
+    the panel is the unchanged sample (:func:`qyb.sample.truth.truth_for`), else the fitted model alone."""
+    from qyb.sample.truth import truth_for
+
+    return fairness_review(panel, month, methods, truth_for(panel), settings, unit)
 
 
 def mc_interval_method(mc: MonteCarloResult) -> str:

@@ -355,3 +355,66 @@ def test_qyb_store_lists_and_clears(raw, tmp_path, capsys, monkeypatch):
     assert run_cli(capsys, "store")[1].count("0 entries") == 1
     monkeypatch.setenv(STORE_ENV, "off")
     assert "off" in run_cli(capsys, "store")[1]
+
+
+# ---------------------------------------------------------------- tables made together
+def test_a_bundle_of_tables_is_read_whole_or_rebuilt_whole(raw, tmp_path):
+    store = ProcessedStore(tmp_path / "store")
+    key = qyb.load(MONTH, data=raw, store=store).panel.store_key
+    built = []
+
+    def build() -> dict:
+        built.append(1)
+        return {"a": pd.DataFrame({"x": [1.5, np.nan], "name": ["甲", "乙"]}), "b": pd.DataFrame({"n": [3]})}
+
+    first = store.frames(key, "pair", {"seed": 1}, build)
+    again = ProcessedStore(store.root)
+    second = again.frames(key, "pair", {"seed": 1}, build)
+    assert len(built) == 1 and sorted(again.hits) == ["pair", "pair.a", "pair.b"]
+    for part in ("a", "b"):
+        pd.testing.assert_frame_equal(first[part], second[part], check_exact=True)
+    store.frames(key, "pair", {"seed": 2}, build)  # other parameters: another entry
+    assert len(built) == 2
+    part_b = [p for p in store.entry(key).glob("*.json") if json.loads(p.read_text(encoding="utf-8"))
+              .get("name") == "pair.b" and json.loads(p.read_text(encoding="utf-8"))["params"] == {"seed": 1}]
+    part_b[0].with_suffix(".parquet").write_bytes(b"PAR1 damaged")  # one part damaged: the bundle is rebuilt
+    healed = ProcessedStore(store.root).frames(key, "pair", {"seed": 1}, build)
+    assert len(built) == 3
+    pd.testing.assert_frame_equal(healed["a"], first["a"], check_exact=True)
+
+
+def test_the_fairness_review_is_stored_and_read_back_identical(raw, tmp_path):
+    """The fairness section is a function of the panel, methods, settings and unit: a second look at the
+    month reads it (no draws) and gets every figure, reading and dtype of the first."""
+    from qyb.review import fairness_readings
+    from qyb.review.fairness import Settings
+
+    size = Settings(n_draws=40, n_truths=4, truth_draws=10, coverage_panels=4, coverage_draws=30, response_draws=6,
+                    horizon=3)
+
+    def look(store):
+        ed = qyb.load(MONTH, data=raw, store=store)
+        review = ed.review("v1,v2", draws=64, fairness="v2,v3", fairness_size=size, unit="XL01")
+        fair = review.fairness
+        curves = [(m, s, r.curve, r.units, r.factor) for m, d in fair.responsiveness.items() for s, r in d.items()]
+        return fair, fairness_readings(fair), review.tables()["reliability"], curves
+
+    plain = look(False)
+    store = ProcessedStore(tmp_path / "store")
+    cold = look(store)
+    again = ProcessedStore(store.root)
+    warm = look(again)
+    assert "fairness" in store.writes and "fairness" in again.hits and "fairness" not in again.writes
+    for other in (cold, warm):
+        assert other[1] == plain[1]
+        pd.testing.assert_frame_equal(other[2], plain[2], check_exact=True)
+        for frame in ("table", "story", "frontier"):
+            pd.testing.assert_frame_equal(getattr(other[0], frame), getattr(plain[0], frame), check_exact=True)
+        assert other[0].truth_known == plain[0].truth_known and other[0].notes == plain[0].notes
+        assert [c[:2] + c[4:] for c in other[3]] == [c[:2] + c[4:] for c in plain[3]]
+        for mine, theirs in zip(other[3], plain[3]):
+            pd.testing.assert_frame_equal(mine[2], theirs[2], check_exact=True)
+            pd.testing.assert_frame_equal(mine[3], theirs[3], check_exact=True)
+    other_seed = qyb.load(MONTH, data=raw, store=again).review(
+        "v1,v2", draws=64, seed=1, fairness="v2,v3", fairness_size=size, unit="XL01")
+    assert again.writes.count("fairness") == 1 and not other_seed.fairness.table.equals(plain[0].table)
