@@ -220,6 +220,7 @@ class Edition:
         if self._card is None:
             self._table = score_panel(panel, self.method, [self.month])
         self._intervals: dict[tuple, pd.DataFrame] = {}
+        self._movements: pd.DataFrame | None = None
 
     @property
     def table(self) -> ScoreTable:
@@ -433,11 +434,30 @@ class Edition:
         ``indicator``: a count measure or ``"all"``; ``baseline``: ``mom``, ``yoy``, ``3m`` or
         None for all three.
         """
-        from qyb.movements.tables import movements_all
+        from qyb.movements.tables import select_movements
 
         indicators = None if indicator == "all" else [indicator]
         baselines = None if baseline is None else [baseline]
-        return movements_all(self.panel, self.month, indicators, baselines)
+        return select_movements(self.movement_family(), self.panel, indicators, baselines)
+
+    def movements_table(self, indicator: str = "fraud_alerts", baseline: str = "yoy") -> pd.DataFrame:
+        """One row per unit: the movement of ``indicator`` against ``baseline``
+        (:func:`qyb.movements.movements_table`; a baseline without data is an InputError)."""
+        from qyb.movements.tables import movements_table
+
+        return movements_table(self.panel, self.month, indicator, baseline, family=self.movement_family())
+
+    def movement_family(self) -> pd.DataFrame:
+        """Every movement verdict of the month, the family its q values are computed over
+        (:func:`qyb.movements.tables.movement_family`): computed once, kept in the processed store."""
+        if self._movements is None:
+            def computed() -> pd.DataFrame:
+                from qyb.movements.tables import movement_family
+
+                return movement_family(self.panel, self.month)
+
+            self._movements = self._stored("movements", {}, computed, SCORING_CODE + ("movements", "stats"))
+        return self._movements
 
     def rank_intervals(self, draws: int = 2000, seed: int | None = None, model: str = "posterior", *,
                        draw: bool = True) -> pd.DataFrame | None:

@@ -280,17 +280,28 @@ def movements_all(panel: Panel, month: str, indicators=None, baselines=None, alp
 
     The family -- every count indicator of :func:`family_indicators` x every baseline whose months
     are in the panel x every unit -- is always computed, and q is Benjamini-Hochberg over all of it; ``indicators`` /
-    ``baselines`` (default: all) only select which rows are returned, with the family's q.
+    ``baselines`` (default: all) only select which rows are returned, with the family's q
+    (:func:`movement_family` then :func:`select_movements`).
     ``alpha``: the false discovery rate of the verdicts; ``level``: of the intervals. A month
     without any usable baseline gives an empty frame with the columns of :data:`MOVEMENT_COLUMNS`.
     """
-    family = family_indicators(panel)
-    indicators = family if indicators is None else tuple(indicators)
-    baselines = BASELINES if baselines is None else tuple(baselines)
-    for ind in indicators:
+    _check_selection(panel, indicators, baselines)
+    return select_movements(movement_family(panel, month, alpha, level), panel, indicators, baselines)
+
+
+def _check_selection(panel: Panel, indicators, baselines) -> None:
+    for ind in () if indicators is None else indicators:
         _check_indicator(ind, panel)
-    for b in baselines:
+    for b in () if baselines is None else baselines:
         _check_baseline(b)
+
+
+def movement_family(panel: Panel, month: str, alpha: float = 0.05, level: float = 0.95) -> pd.DataFrame:
+    """Every verdict of the month's family (every count indicator x every usable baseline x every unit),
+    with the family's q: what :func:`movements_all` selects its rows from (the edition keeps it in the
+    processed store, so the notebooks and the command line compute it once). Columns: those of
+    :data:`MOVEMENT_COLUMNS`; empty when no baseline is usable."""
+    family = family_indicators(panel)
     usable = _usable_baselines(panel, month, BASELINES)
     if not usable:
         return pd.DataFrame(columns=list(MOVEMENT_COLUMNS))
@@ -307,17 +318,27 @@ def movements_all(panel: Panel, month: str, indicators=None, baselines=None, alp
     table["verdict"] = stats.verdict(table["rate_ratio"].to_numpy(float), table["q_value"].to_numpy(float),
                                      alpha=alpha, rr_lower=lower, rr_upper=upper)
     table["significant"] = table["verdict"].isin(["显著下降", "显著上升"])
-    table = table[table["indicator"].isin(indicators) & table["baseline"].isin(baselines)]
+    return table[list(MOVEMENT_COLUMNS)]
+
+
+def select_movements(family: pd.DataFrame, panel: Panel, indicators=None, baselines=None) -> pd.DataFrame:
+    """The rows of ``family`` (:func:`movement_family`) for ``indicators`` x ``baselines`` (default: all)."""
+    _check_selection(panel, indicators, baselines)
+    if not len(family):
+        return family.reset_index(drop=True)
+    indicators = family_indicators(panel) if indicators is None else tuple(indicators)
+    baselines = BASELINES if baselines is None else tuple(baselines)
+    table = family[family["indicator"].isin(indicators) & family["baseline"].isin(baselines)]
     return table[list(MOVEMENT_COLUMNS)].reset_index(drop=True)
 
 
 def movements_table(panel: Panel, month: str, indicator: str = "fraud_alerts", baseline: str = "yoy",
-                    alpha: float = 0.05, level: float = 0.95) -> pd.DataFrame:
+                    alpha: float = 0.05, level: float = 0.95, family: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per unit: the change of ``indicator`` in ``month`` against ``baseline``.
 
     The rows of :func:`movements_all` for one indicator and baseline (q from the month's whole
-    family). A baseline whose months have no file is an :class:`~qyb.errors.InputError`.
-    Columns: :data:`MOVEMENT_COLUMNS`.
+    family; ``family``: the month's :func:`movement_family` when already made). A baseline whose
+    months have no file is an :class:`~qyb.errors.InputError`. Columns: :data:`MOVEMENT_COLUMNS`.
     """
     _check_indicator(indicator, panel)
     _check_baseline(baseline)
@@ -326,7 +347,9 @@ def movements_table(panel: Panel, month: str, indicator: str = "fraud_alerts", b
         raise InputError(Problem(str(panel.data_dir), f"cannot compare {month} {BASELINE_NAMES[baseline]}: "
                                  f"no data file for {', '.join(absent)}",
                                  "Add the baseline months' files, or choose another baseline (--baseline)."))
-    return movements_all(panel, month, [indicator], [baseline], alpha=alpha, level=level)
+    if family is None:
+        return movements_all(panel, month, [indicator], [baseline], alpha=alpha, level=level)
+    return select_movements(family, panel, [indicator], [baseline])
 
 
 def verdict_counts(table: pd.DataFrame) -> pd.DataFrame:

@@ -129,6 +129,23 @@ def test_rank_intervals_are_stored_and_read_back_identical(raw, tmp_path):
     assert not other.equals(first)
 
 
+def test_the_month_movements_are_computed_once_and_read_back_identical(raw, tmp_path):
+    from qyb.movements.tables import movements_all, movements_table
+
+    plain = qyb.load(MONTH, data=raw, store=False)
+    expected = {"all": movements_all(plain.panel, MONTH), "mom": movements_all(plain.panel, MONTH, None, ["mom"]),
+                "one": movements_table(plain.panel, MONTH, "fraud_alerts", "yoy")}
+    for store in (ProcessedStore(tmp_path / "store"), ProcessedStore(tmp_path / "store")):
+        ed = qyb.load(MONTH, data=raw, store=store)
+        got = {"all": ed.movements(), "mom": ed.movements("all", "mom"), "one": ed.movements_table("fraud_alerts", "yoy")}
+        for name, frame in expected.items():
+            pd.testing.assert_frame_equal(got[name], frame, check_exact=True)
+            assert exact_csv(got[name]) == exact_csv(frame), name
+    assert store.hits.count("movements") == 1 and "movements" not in store.writes  # the second look: read
+    with pytest.raises(InputError):  # a baseline without data is still refused
+        qyb.load("2022-01", data=raw, store=store).movements_table("fraud_alerts", "yoy")
+
+
 def test_deleting_the_store_changes_no_result(raw, tmp_path):
     store = ProcessedStore(tmp_path / "store")
     before = qyb.load(MONTH, data=raw, store=store)
