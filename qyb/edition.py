@@ -517,7 +517,19 @@ class Edition:
                           fairness=fairness, fairness_size=fairness_size, unit=self.unit(unit) if unit else None,
                           compute_fairness=self._stored_fairness)
 
-    def _stored_fairness(self, panel: Panel, month: str, methods: list[Method], settings, unit: str | None):
+    def fairness(self, methods="v1,v2,v3", size="standard", seed: int = 0, unit: str | None = None, run=None):
+        """The review's fairness section alone (a :class:`~qyb.review.fairness.FairnessReview`, None when no
+        method can be scored this month): ``methods`` compared on reliability and fair stars with the
+        simulation ``size`` (``quick`` / ``standard`` / ``full``) and ``seed``, ``unit``'s story (id or
+        name). The same figures :meth:`review` shows, from the same processed-store entry. ``run``: what
+        runs its independent pieces (:func:`qyb.review.fairness.fairness_tasks`; default one after another)."""
+        from qyb.review.summary import fairness_section
+
+        return fairness_section(self.panel, self.month, methods, size, seed, self.unit(unit) if unit else None,
+                                compute=self._stored_fairness, run=run)
+
+    def _stored_fairness(self, panel: Panel, month: str, methods: list[Method], settings, unit: str | None,
+                         run=None):
         """The fairness section of the review (:func:`qyb.review.summary.fairness_of`), kept in the processed
         store: it is a function of the panel, the methods, the simulation settings (seed included) and the
         unit whose story it tells, so a second look at the month (a re-run, another notebook) draws nothing."""
@@ -527,7 +539,7 @@ class Edition:
         from qyb.review.summary import fairness_of
 
         def build() -> FairnessReview:
-            return fairness_of(panel, month, methods, settings, unit)
+            return fairness_of(panel, month, methods, settings, unit, run=run)
 
         if panel is not self.panel or self.store is None or self.panel.store_key is None:
             return build()

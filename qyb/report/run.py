@@ -64,7 +64,8 @@ class NotebookSpec:
     False for a notebook about the whole history (it may still list ``month``
     to know where the history ends); ``after``: names of notebooks that must
     finish first (their outputs are read); ``path``: another notebook file
-    (tests use it for a broken copy).
+    (tests use it for a broken copy); ``ahead``: tables the notebook will read that the run starts
+    building in helper processes as soon as the month is validated (:mod:`qyb.report.prepare`).
     """
 
     name: str
@@ -74,6 +75,7 @@ class NotebookSpec:
     after: tuple[str, ...] = ()
     path: Path | None = None
     timeout: int = CELL_TIMEOUT
+    ahead: tuple[str, ...] = ()
 
     def source(self) -> Path:
         from qyb.paths import NOTEBOOKS
@@ -83,11 +85,11 @@ class NotebookSpec:
 
 #: The notebooks of the monthly run, in the order index.html lists them.
 REGISTRY: list[NotebookSpec] = [
-    NotebookSpec("01_ranking", "榜单（完整）与晴雨日历"),
-    NotebookSpec("02_movements", "指标变动与排名区间"),
-    NotebookSpec("03_method_review", "评分方法评估"),
+    NotebookSpec("01_ranking", "榜单（完整）与晴雨日历", ahead=("rank_intervals",)),
+    NotebookSpec("02_movements", "指标变动与排名区间", ahead=("rank_intervals",)),
+    NotebookSpec("03_method_review", "评分方法评估", ahead=("fairness",)),
     NotebookSpec("04_unit_profiles", "各村（社区）体检表",
-                 params=("month", "method", "data_dir", "output_dir", "unit")),
+                 params=("month", "method", "data_dir", "output_dir", "unit"), ahead=("rank_intervals",)),
 ]
 
 
@@ -415,6 +417,7 @@ def run_month(args, registry: list[NotebookSpec] | None = None, kernel: str = KE
     from qyb.data.files import write_csv_atomic
     from qyb.edition import load
     from qyb.paths import DATA_RAW, REPORTS
+    from qyb.report import prepare
     from qyb.report.alerts import load_office
     from qyb.report.documents import (
         FILES,
@@ -444,17 +447,21 @@ def run_month(args, registry: list[NotebookSpec] | None = None, kernel: str = KE
         rep = month_report(edition, reports_root, office=office)
         republished = check_republish(reports_root, rep.record, bool(getattr(args, "republish", False)))
         t.detail = f"{month}, method {edition.method.name}, {len(rep.card)} units"
-    ensure_kernel(kernel)
 
     reports_root.mkdir(parents=True, exist_ok=True)
     build = Path(tempfile.mkdtemp(prefix=f".build-{month}-", dir=reports_root))
     parameters = {"month": month, "method": getattr(args, "method", None) or edition.method.name,
                   "data_dir": str(data_dir), "output_dir": str(build), "unit": ""}
-    # with the processed store, the tables the notebooks share are drawn once, in the first kernel that
-    # asks (the others wait on the store's lock and read them): the notebooks start at once, and this
-    # process, whose threads serve the kernels, reads the rank intervals when a notebook has stored them
+    # with the processed store, the tables the notebooks share are drawn once: in helper processes forked
+    # now (qyb.report.prepare), else in the first kernel that asks (the others wait on the store's lock and
+    # read them); the notebooks start at once, and this process, whose threads serve the kernels, reads
+    # the rank intervals when they are stored
     shared = edition.store is not None and edition.panel.store_key is not None
+    helpers: list[prepare.Helper] = []
     try:
+        helpers += prepare.start(specs, parameters, edition) if shared else []  # forked before any thread starts
+        ensure_kernel(kernel)
+        import papermill  # noqa: F401 -- imported here, so the notebooks' threads start their kernels at once
         errors: list[BaseException] = []
 
         def run_notebooks():
@@ -502,6 +509,7 @@ def run_month(args, registry: list[NotebookSpec] | None = None, kernel: str = KE
             write_ranking_documents(rep, build, progress)
         finally:
             worker.join()  # never remove the build folder under running notebooks
+            prepare.finish(helpers, progress)
         if errors:
             raise errors[0]
         progress.steps["notebooks (wall)"] = time.perf_counter() - t_nb
@@ -533,6 +541,7 @@ def run_month(args, registry: list[NotebookSpec] | None = None, kernel: str = KE
         print(exc.report(), file=sys.stderr)
         return 1
     finally:
+        prepare.finish(helpers, progress)
         if build.exists():
             shutil.rmtree(build, ignore_errors=True)
 

@@ -16,7 +16,9 @@ frontier of reliability against responsiveness over pooling windows and star rul
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -37,7 +39,8 @@ from qyb.sample.posterior import POSTERIOR_WINDOW, fit_posterior, posterior_mont
 from qyb.sample.truth import true_scores
 
 __all__ = ["RELIABILITY_COLUMNS", "FIGURES", "SIZES", "Settings", "FairnessReview", "fairness_review", "method_figures",
-           "unit_story", "frontier", "with_windows", "STORY_COLUMNS", "FRONTIER_COLUMNS", "fairness_readings"]
+           "unit_story", "frontier", "frontier_row", "frontier_candidates", "with_windows", "STORY_COLUMNS",
+           "FRONTIER_COLUMNS", "fairness_readings", "fairness_tasks", "fairness_assemble", "run_in_order"]
 
 RELIABILITY_COLUMNS = ["method", "figure", "detail", "figure_name", "truth", "model", "target"]
 STORY_COLUMNS = ["method", "month", "unit_id", "unit_name", "rank", "stars", "true_rank", "true_stars",
@@ -263,30 +266,59 @@ def method_figures(panel: Panel, month: str, method: Method, truth: MonthModel |
     return table[RELIABILITY_COLUMNS], responses
 
 
+def fairness_tasks(panel: Panel, month: str, methods="v1,v2,v3", truth: MonthModel | None = None,
+                   settings: Settings | None = None, unit: str | None = None,
+                   with_frontier: bool = True) -> dict[tuple, Callable[[], object]]:
+    """The independent pieces of :func:`fairness_review`, as ``{key: thunk}``: each method's figures,
+    the unit's story, each frontier candidate. Each is a pure function of its arguments (its own
+    seeded streams), so they may run in any order or at once (the monthly run spreads them over the
+    cores: :mod:`qyb.report.prepare`) and :func:`fairness_assemble` gives the same review."""
+    s = settings or Settings()
+    ms = [as_method(m) for m in (methods.split(",") if isinstance(methods, str) else methods)]
+    tasks: dict[tuple, Callable[[], object]] = {}
+    for m in ms:
+        tasks[("method", m.name)] = partial(method_figures, panel, month, m, truth, s)
+    if unit:
+        tasks[("story",)] = partial(unit_story, panel, unit, month, ms, truth, s.coverage_draws, s.seed)
+    if with_frontier:
+        for i, candidate in enumerate(frontier_candidates(s)):
+            tasks[("frontier", i)] = partial(frontier_row, panel, month, ms[-1], candidate, truth, s)
+    return tasks
+
+
+def fairness_assemble(results: dict[tuple, object], month: str, methods, truth_known: bool,
+                      settings: Settings | None = None) -> FairnessReview:
+    """The :class:`FairnessReview` of the results of :func:`fairness_tasks` (same keys)."""
+    s = settings or Settings()
+    ms = [as_method(m) for m in (methods.split(",") if isinstance(methods, str) else methods)]
+    tables = [results[("method", m.name)][0] for m in ms]
+    responses = {m.name: results[("method", m.name)][1] for m in ms}
+    story = results.get(("story",))
+    rows = [results[k] for k in sorted(k for k in results if k[0] == "frontier")]
+    front = pd.DataFrame([r for r in rows if r is not None], columns=FRONTIER_COLUMNS) if rows else None
+    notes = [] if truth_known else ["真实情况未知：各项数字由拟合的经验贝叶斯模型估计（model 列）。"]
+    return FairnessReview(month, ms, pd.concat(tables, ignore_index=True), responses, story, front, truth_known, s,
+                          notes)
+
+
+def run_in_order(tasks: dict[tuple, Callable[[], object]]) -> dict[tuple, object]:
+    """Run ``tasks`` one after another in this process (the default runner of :func:`fairness_review`)."""
+    return {key: task() for key, task in tasks.items()}
+
+
 def fairness_review(panel: Panel, month: str, methods="v1,v2,v3", truth: MonthModel | None = None,
                     settings: Settings | None = None, unit: str | None = None,
-                    with_frontier: bool = True) -> FairnessReview:
+                    with_frontier: bool = True, run: Callable[[dict], dict] | None = None) -> FairnessReview:
     """The fairness figures of ``methods`` for ``month`` (table, responsiveness, one unit's story, frontier).
 
     ``truth``: the known truth (the sample's), or None on real data (then only the ``model`` column).
     ``unit``: the unit whose story is told (default none). ``with_frontier``: reliability against
-    responsiveness over windows and star rules derived from the last method.
+    responsiveness over windows and star rules derived from the last method. ``run``: what runs
+    the pieces (:func:`fairness_tasks`; default :func:`run_in_order`): the result does not depend on it.
     """
-    s = settings or Settings()
-    names = [m.strip() for m in methods.split(",")] if isinstance(methods, str) else list(methods)
-    ms = [as_method(m) for m in names]
-    tables, responses = [], {}
-    for m in ms:
-        t, r = method_figures(panel, month, m, truth, s)
-        tables.append(t)
-        responses[m.name] = r
-    story = unit_story(panel, unit, month, ms, truth, s.coverage_draws, s.seed) if unit else None
-    front = frontier(panel, month, ms[-1], truth, s) if with_frontier else None
-    notes = []
-    if truth is None:
-        notes.append("真实情况未知：各项数字由拟合的经验贝叶斯模型估计（model 列）。")
-    return FairnessReview(month, ms, pd.concat(tables, ignore_index=True), responses, story, front,
-                          truth is not None, s, notes)
+    tasks = fairness_tasks(panel, month, methods, truth, settings, unit, with_frontier)
+    results = (run or run_in_order)(tasks)
+    return fairness_assemble(results, month, methods, truth is not None, settings)
 
 
 def unit_story(panel: Panel, unit: str, month: str, methods: list[Method], truth: MonthModel | None = None,
@@ -346,41 +378,53 @@ STANDARD_CANDIDATES = ((1, "bands", "none"), (3, "bands", "none"), (3, "bands", 
 QUICK_CANDIDATES = ((1, "bands", "none"), (3, "bands", "none"), (3, "shares", "none"), (6, "bands", "none"))
 
 
+def frontier_candidates(settings: Settings) -> tuple:
+    """The (window, star rule, shrinkage) triples :func:`frontier` tries by default with ``settings``:
+    :data:`FRONTIER_CANDIDATES` with the ``full`` settings, :data:`STANDARD_CANDIDATES` with ``standard``,
+    :data:`QUICK_CANDIDATES` with ``quick``."""
+    return (FRONTIER_CANDIDATES if settings.model_checks else
+            QUICK_CANDIDATES if settings.n_draws < Settings().n_draws else STANDARD_CANDIDATES)
+
+
 def frontier(panel: Panel, month: str, base: Method, truth: MonthModel | None = None,
              settings: Settings | None = None, candidates=None) -> pd.DataFrame:
     """Reliability against responsiveness for candidates derived from ``base`` (:func:`with_windows`).
 
-    ``candidates``: (window, star rule, shrinkage) triples (default: :data:`FRONTIER_CANDIDATES` with the
-    ``full`` settings, :data:`STANDARD_CANDIDATES` with ``standard``, :data:`QUICK_CANDIDATES` with ``quick``).
+    ``candidates``: (window, star rule, shrinkage) triples (default: :func:`frontier_candidates`).
     Each is scored on the truth (or, without one, on
     posterior truths of the panel): index reliability, P(star = truth), P(keep star), P(star up in
     month 3 of a sustained 30 % fall) and its chance level, months until the star rises. A candidate
     needing months the data do not hold is left out. Columns: :data:`FRONTIER_COLUMNS`.
     """
     s = settings or Settings()
-    candidates = candidates or (FRONTIER_CANDIDATES if s.model_checks else
-                                QUICK_CANDIDATES if s.n_draws < Settings().n_draws else STANDARD_CANDIDATES)
-    rows = []
-    for w, label, shrink in candidates:
-        m = with_windows(base, w, FRONTIER_RULES[label], shrink, f"{base.name}-w{w}-{label}-{shrink}")
-        held = truth.month_pos if truth is not None else panel.month_pos
-        if any(mo not in held for mo in m.months_read(month)):
-            continue  # too little history for this window
-        if truth is not None:
-            draws, steady, source = truth, truth, "truth"
-        else:
-            post = fit_posterior(panel, month, m)
-            draws = post.draw_truths(s.n_truths, s.seed, sorted(m.months_read(month)))
-            steady, source = post.mean_model(), "model"
-        n = s.n_draws if truth is not None else s.truth_draws
-        f = month_figures(simulate_month(m, draws, month, n, s.seed))
-        r = responsiveness(m, steady, month, s.factor, s.horizon, s.response_draws, s.seed)
-        rows.append({"candidate": m.name, "rate_window": w, "star_rule": label, "shrink": shrink,
-                     "index_reliability": f["index_reliability"], "p_star_truth": f["p_star_truth"],
-                     "p_keep_star": f["p_keep_star"], "p_rise_3m": r.p_rise_within(3),
-                     "p_rise_3m_control": r.control_within(3), "months_to_rise": r.months_to_rise,
-                     "size_ratio": f["size_ratio"], "source": source})
-    return pd.DataFrame(rows, columns=FRONTIER_COLUMNS)
+    rows = [frontier_row(panel, month, base, c, truth, s) for c in candidates or frontier_candidates(s)]
+    return pd.DataFrame([r for r in rows if r is not None], columns=FRONTIER_COLUMNS)
+
+
+def frontier_row(panel: Panel, month: str, base: Method, candidate: tuple, truth: MonthModel | None = None,
+                 settings: Settings | None = None) -> dict | None:
+    """One row of :func:`frontier`: the candidate ``(window, star rule, shrinkage)`` derived from ``base``
+    (None when it needs months the data do not hold)."""
+    s = settings or Settings()
+    w, label, shrink = candidate
+    m = with_windows(base, w, FRONTIER_RULES[label], shrink, f"{base.name}-w{w}-{label}-{shrink}")
+    held = truth.month_pos if truth is not None else panel.month_pos
+    if any(mo not in held for mo in m.months_read(month)):
+        return None  # too little history for this window
+    if truth is not None:
+        draws, steady, source = truth, truth, "truth"
+    else:
+        post = fit_posterior(panel, month, m)
+        draws = post.draw_truths(s.n_truths, s.seed, sorted(m.months_read(month)))
+        steady, source = post.mean_model(), "model"
+    n = s.n_draws if truth is not None else s.truth_draws
+    f = month_figures(simulate_month(m, draws, month, n, s.seed))
+    r = responsiveness(m, steady, month, s.factor, s.horizon, s.response_draws, s.seed)
+    return {"candidate": m.name, "rate_window": w, "star_rule": label, "shrink": shrink,
+            "index_reliability": f["index_reliability"], "p_star_truth": f["p_star_truth"],
+            "p_keep_star": f["p_keep_star"], "p_rise_3m": r.p_rise_within(3),
+            "p_rise_3m_control": r.control_within(3), "months_to_rise": r.months_to_rise,
+            "size_ratio": f["size_ratio"], "source": source}
 
 
 # ---------------------------------------------------------------- plain-Chinese readings

@@ -28,7 +28,7 @@ from qyb.review.montecarlo import Choices, MonteCarloResult, UncertaintyModel, s
 from qyb.review.schemes import scheme_ranks
 from qyb.vocab import LABELS, SYNTHETIC_BANNER
 
-__all__ = ["TABLE_COLUMNS", "MethodReview", "run_review", "readings", "fairness_plan", "fairness_of"]
+__all__ = ["TABLE_COLUMNS", "MethodReview", "run_review", "readings", "fairness_section", "fairness_plan", "fairness_of"]
 
 #: Columns of the machine-readable tables of the review.
 TABLE_COLUMNS = {
@@ -149,11 +149,7 @@ def run_review(panel: Panel, month: str, method: Method, methods="v1,v2",
     except InputError as exc:
         skipped["decomposition"] = (f"无法分解 {pair[0]}（{pair[1]}）到 {pair[2]}（{pair[3]}）的名次变化："
                                     f"{exc.problems[0].rule}")
-    fair = None
-    if fair_methods:
-        usable, settings = fairness_plan(panel, month, fair_methods, fairness_size, seed, skipped)
-        if usable:
-            fair = (compute_fairness or fairness_of)(panel, month, usable, settings, unit)
+    fair = fairness_section(panel, month, fair_methods, fairness_size, seed, unit, skipped, compute_fairness)
     loo = leave_one_out(UncertaintyModel.from_table(table, panel, month, Choices.none()))
     coh = coherence_tables(table, month)
     notes = [SYNTHETIC_BANNER] if panel.synthetic else []
@@ -164,6 +160,20 @@ def run_review(panel: Panel, month: str, method: Method, methods="v1,v2",
         sens.assign(interval_method=pd.Series(dtype=str))
     return MethodReview(month, method, names, eff, weights, sranks, mc, uncertainty, mc.town(), sens,
                         comparison, decomposition, loo, coh, fair, notes, skipped)
+
+
+def fairness_section(panel: Panel, month: str, methods="v1,v2,v3", size: str | Settings = "standard", seed: int = 0,
+                     unit: str | None = None, skipped: dict | None = None,
+                     compute: Callable[..., FairnessReview] | None = None,
+                     run: Callable[[dict], dict] | None = None) -> FairnessReview | None:
+    """The review's fairness section alone: ``methods`` (names, a list or comma-separated, or Methods) that
+    the data can score in ``month`` compared by ``compute`` (default :func:`fairness_of`; ``run``: what runs
+    its pieces); the others noted in ``skipped``; None when none is left."""
+    ms = [as_method(n) for n in _split(methods)] if methods else []
+    if not ms:
+        return None
+    usable, settings = fairness_plan(panel, month, ms, size, seed, {} if skipped is None else skipped)
+    return (compute or fairness_of)(panel, month, usable, settings, unit, run=run) if usable else None
 
 
 def fairness_plan(panel: Panel, month: str, methods: list[Method], size, seed: int,
@@ -183,13 +193,14 @@ def fairness_plan(panel: Panel, month: str, methods: list[Method], size, seed: i
     return usable, replace(settings, seed=int(seed))
 
 
-def fairness_of(panel: Panel, month: str, methods: list[Method], settings: Settings,
-                unit: str | None) -> FairnessReview:
-    """The fairness section (:func:`qyb.review.fairness.fairness_review`) against the sample's truth when
-    the panel is the unchanged sample (:func:`qyb.sample.truth.truth_for`), else the fitted model alone."""
+def fairness_of(panel: Panel, month: str, methods: list[Method], settings: Settings, unit: str | None,
+                run: Callable[[dict], dict] | None = None) -> FairnessReview:
+    """The fairness section (:func:`qyb.review.fairness.fairness_review`, its pieces run by ``run``) against
+    the sample's truth when the panel is the unchanged sample (:func:`qyb.sample.truth.truth_for`), else the
+    fitted model alone."""
     from qyb.sample.truth import truth_for
 
-    return fairness_review(panel, month, methods, truth_for(panel), settings, unit)
+    return fairness_review(panel, month, methods, truth_for(panel), settings, unit, run=run)
 
 
 def mc_interval_method(mc: MonteCarloResult) -> str:

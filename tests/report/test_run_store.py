@@ -3,6 +3,7 @@ nothing is validated or drawn twice, the report is the same without the store, a
 month builds nothing."""
 from __future__ import annotations
 
+import multiprocessing
 import os
 from collections import Counter
 from types import SimpleNamespace
@@ -37,6 +38,10 @@ def test_the_notebooks_of_a_run_share_one_validation_and_one_draw(tmp_path, monk
     assert not [e for e in writes if e["pid"] in kernels and e["name"] in ("panel", "scorecard", "rank_intervals")
                 and e["key"] in {w["key"] for w in writes if w["pid"] == me}]
     assert (tmp_path / "reports" / MONTH / "tables" / "rank_intervals.csv").is_file()
+    if "fork" in multiprocessing.get_all_start_methods():  # started ahead (qyb.report.prepare): built by helpers
+        for name in ("fairness", "rank_intervals"):
+            assert {e["pid"] for e in writes if e["name"] == name}.isdisjoint(kernels | {me}), name
+        assert any(e["event"] == "hit" and e["name"] == "fairness" and e["pid"] in kernels for e in events)
 
     # the same report without the store: every table, figure and 榜单 file the same bytes
     monkeypatch.setenv(STORE_ENV, "off")

@@ -1,0 +1,204 @@
+"""What the notebooks of a run will ask for, started ahead in helper processes.
+
+A run's kernels spend their first seconds starting and importing before any cell computes. The
+heaviest tables they read are functions of the validated panel alone: the rank intervals of the
+month and of the month before (every page and the 榜单 files read them) and the fairness section of
+``03_method_review`` (about half of the run's CPU for a new month). As soon as the month is
+validated, :func:`start` forks one helper process per such table (a fork shares the run's loaded
+panel and imports: nothing is read or imported again). Each helper builds its table into the
+processed store under the store's lock, exactly as the kernel would (same function, same key, same
+bytes); the kernel that asks waits on that lock and reads it. A table already stored is only
+read. Without the store, or where ``fork`` is not available, nothing is started and the kernels
+compute as before; a helper that fails leaves the work to the kernel (which then reports any
+error in its notebook).
+
+A notebook names what it will ask for in :attr:`qyb.report.run.NotebookSpec.ahead`; the arguments
+come from the notebook's own parameters (its ``parameters`` cell, overridden by what the run
+injects), read as the notebook reads them (:data:`PREPARATIONS`).
+"""
+from __future__ import annotations
+
+import ast
+import json
+import multiprocessing
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["PREPARATIONS", "Helper", "notebook_parameters", "planned", "start", "finish", "run_forked"]
+
+
+def notebook_parameters(notebook: Path) -> dict:
+    """The defaults of a notebook's ``parameters`` cell: ``name = literal`` assignments (what papermill
+    overrides), read without executing anything (plain JSON: nbformat is not imported before the helpers
+    are forked)."""
+    nb = json.loads(Path(notebook).read_text(encoding="utf-8"))
+    out = {}
+    for cell in nb.get("cells", []):
+        if cell.get("cell_type") == "code" and "parameters" in cell.get("metadata", {}).get("tags", []):
+            source = cell.get("source", "")
+            for node in ast.parse("".join(source) if isinstance(source, list) else source).body:
+                if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+                    try:
+                        out[node.targets[0].id] = ast.literal_eval(node.value)
+                    except ValueError:
+                        pass
+    return out
+
+
+def _rank_intervals(edition, params: dict) -> tuple:
+    """The rank intervals of the month and of the month before, as :class:`~qyb.report.notebook.Page` asks
+    for them: the notebook's ``n_draws`` and ``seed`` when it has them, else the defaults."""
+    from qyb.vocab import RANK_INTERVAL_SEED
+
+    seed = params.get("seed")
+    return ("rank_intervals", int(params.get("n_draws", 2000)), RANK_INTERVAL_SEED if seed in (None, "") else int(seed))
+
+
+def _fairness(edition, params: dict) -> tuple:
+    """The fairness section as notebook 03 asks for it (``ed.review(..., fairness=, fairness_size=, seed=,
+    unit=focus)``, focus the named unit or the unit that moved most)."""
+    focus = params.get("focus_unit") or ""
+    unit = edition.unit(focus) if focus else edition.focus_unit()
+    return ("fairness", str(params.get("fairness", "")), str(params.get("fairness_size", "standard")),
+            int(params.get("seed", 0)), unit)
+
+
+def _build(edition, task: tuple) -> None:
+    """Build ``task`` (a key from :data:`PREPARATIONS`) into the processed store."""
+    if task[0] == "rank_intervals":
+        _, draws, seed = task
+        previous = edition.previous()
+        edition.rank_intervals(draws, seed)
+        if previous is not None:
+            previous.rank_intervals(draws, seed)
+    elif task[0] == "fairness":
+        _, methods, size, seed, unit = task
+        if methods:
+            edition.fairness(methods, size, seed, unit, run=run_forked)
+
+
+def _run_one(task: Callable[[], object], reply) -> None:
+    try:
+        reply.send(("done", task()))
+    except BaseException as exc:
+        reply.send(("failed", f"{type(exc).__name__}: {exc}"))
+
+
+def run_forked(tasks: dict, workers: int | None = None) -> dict:
+    """Run independent ``tasks`` (``{key: thunk}``) in forked processes, at most ``workers`` at a time
+    (default: the number of CPUs), in the order given; their results (pickled back) by key. The
+    results are those of running them here: each task is a pure function of its arguments. Raises
+    RuntimeError when one fails."""
+    from multiprocessing.connection import wait
+
+    context = multiprocessing.get_context("fork")
+    workers = max(1, workers or multiprocessing.cpu_count())
+    waiting = list(tasks.items())
+    running: dict = {}  # connection -> (key, process)
+    results: dict = {}
+    try:
+        while waiting or running:
+            while waiting and len(running) < workers:
+                key, task = waiting.pop(0)
+                receive, send = context.Pipe(duplex=False)
+                process = context.Process(target=_run_one, args=(task, send), daemon=True)
+                process.start()
+                send.close()
+                running[receive] = (key, process)
+            for conn in wait(list(running)):
+                key, process = running.pop(conn)
+                try:
+                    status, value = conn.recv()
+                except EOFError:
+                    status, value = "failed", f"the process ended with exit code {process.join() or process.exitcode}"
+                conn.close()
+                process.join()
+                if status != "done":
+                    raise RuntimeError(f"task {key} failed: {value}")
+                results[key] = value
+    finally:
+        for conn, (_, process) in running.items():
+            process.terminate()
+            process.join()
+            conn.close()
+    return {key: results[key] for key in tasks}
+
+
+#: name in ``NotebookSpec.ahead`` -> function (edition, the notebook's parameters) -> the task to build,
+#: the arguments the notebook will use
+PREPARATIONS: dict[str, Callable[[object, dict], tuple]] = {"rank_intervals": _rank_intervals, "fairness": _fairness}
+
+
+def planned(specs, parameters: dict, edition) -> list[tuple]:
+    """The distinct tasks the notebooks ``specs`` name in ``ahead``, with the arguments their parameters give
+    (the notebook's defaults, overridden by the run's ``parameters`` for those it injects)."""
+    tasks = []
+    for spec in specs:
+        if not spec.ahead:
+            continue
+        params = notebook_parameters(spec.source()) | {k: parameters.get(k, "") for k in spec.params}
+        for name in spec.ahead:
+            task = PREPARATIONS[name](edition, params)
+            if task not in tasks:
+                tasks.append(task)
+    return tasks
+
+
+@dataclass
+class Helper:
+    """A forked helper building one task; ``reply`` receives its seconds (or the error) when it ends."""
+
+    task: tuple
+    process: multiprocessing.Process
+    reply: object
+    started: float
+
+
+def _helper(edition, task: tuple, reply) -> None:
+    t0 = time.perf_counter()
+    try:
+        _build(edition, task)
+        reply.send(("done", time.perf_counter() - t0))
+    except BaseException as exc:  # the kernel computes it instead (and shows any error in its notebook)
+        reply.send(("failed", f"{type(exc).__name__}: {exc}"))
+
+
+def start(specs, parameters: dict, edition) -> list[Helper]:
+    """Fork a helper for each task of :func:`planned` whose result the processed store will hold (none
+    without the store or without ``fork``). Call before any thread is started."""
+    if edition.store is None or edition.panel.store_key is None:
+        return []
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return []
+    context = multiprocessing.get_context("fork")
+    helpers = []
+    for task in planned(specs, parameters, edition):
+        receive, send = context.Pipe(duplex=False)
+        # not a daemon: a helper forks the pieces of its own work (run_forked); finish() always ends it
+        process = context.Process(target=_helper, args=(edition, task, send), name=f"qyb-ahead-{task[0]}")
+        process.start()
+        send.close()
+        helpers.append(Helper(task, process, receive, time.perf_counter()))
+    return helpers
+
+
+def finish(helpers: list[Helper], progress=None, wait: bool = False) -> None:
+    """End the helpers: after the notebooks each has ended unless a kernel built its table first (then it
+    is stopped: what it was building is stored already; ``wait``: let each finish instead). Reports each
+    helper's seconds to ``progress``; empties ``helpers``."""
+    while helpers:
+        h = helpers.pop(0)
+        if h.process.is_alive() and not wait:
+            h.process.terminate()
+        h.process.join()
+        try:
+            status = h.reply.recv() if h.reply.poll() else ("stopped", "")
+        except EOFError:  # ended without a word (stopped, or killed)
+            status = ("stopped", f"exit code {h.process.exitcode}")
+        h.reply.close()
+        if progress is not None and status[0] == "done":
+            progress.done(f"ahead: {h.task[0]}", status[1], "helper process")
+        elif progress is not None:  # the kernel made it instead
+            progress.done(f"ahead: {h.task[0]} ({status[0]})", time.perf_counter() - h.started, str(status[1]))
