@@ -14,11 +14,36 @@ from qyb.errors import InputError, QybError
 EXIT_OK, EXIT_ERROR, EXIT_BAD_INPUT = 0, 1, 2
 
 
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value} is not a positive whole number")
-    return value
+#: the documented ranges of the numeric arguments: Monte Carlo draws (rank intervals need ~100 for a 90 %
+#: interval; the method review's Sobol' indices need 1,000, below which their estimates leave [0, 1]) and
+#: the random seed (numpy takes any whole number >= 0; 32 bits are what other tools accept too)
+DRAWS_RANGE = {"intervals": (100, 100_000), "review": (1_000, 1_000_000)}
+SEED_RANGE = (0, 2 ** 32 - 1)
+
+
+def _whole_number(lo: int, hi: int, what: str):
+    """An argparse type: a whole number within [lo, hi] (full-width digits, ``_`` and ``,`` separators read)."""
+    def parse(text: str) -> int:
+        import re
+        import unicodedata
+
+        clean = unicodedata.normalize("NFKC", text).strip().replace("_", "").replace(",", "")
+        if not re.fullmatch(r"[+-]?\d{1,30}", clean):
+            raise argparse.ArgumentTypeError(f"'{text}' is not a whole number ({what}: {lo:,} to {hi:,})")
+        value = int(clean)
+        if not lo <= value <= hi:
+            raise argparse.ArgumentTypeError(f"{value:,} is outside the range of {what} ({lo:,} to {hi:,})")
+        return value
+    parse.__name__ = what  # argparse names the type in its message
+    return parse
+
+
+def _draws(command: str):
+    lo, hi = DRAWS_RANGE[command]
+    return _whole_number(lo, hi, "draws")
+
+
+_seed = _whole_number(*SEED_RANGE, "seed")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -30,6 +55,18 @@ class _Parser(argparse.ArgumentParser):
 
 def _out_path(given: str | None, default: Path) -> Path:
     return Path(given) if given else default
+
+
+def _check_outputs(args) -> None:
+    """Before any work: ``--out`` (a file, or a folder for ``review`` and ``template --department all``) and
+    ``--reports`` can be written (:func:`qyb.data.files.check_output_path`); exit 2 otherwise."""
+    from qyb.data.files import check_output_path
+
+    folder_out = args.command == "review" or (args.command == "template" and getattr(args, "department", None) == "all")
+    if getattr(args, "out", None):
+        check_output_path(args.out, "--out", folder=folder_out or (args.command == "template" and Path(args.out).is_dir()))
+    if getattr(args, "reports", None):
+        check_output_path(args.reports, "--reports", folder=True)
 
 
 def cmd_score(args) -> int:
@@ -172,7 +209,9 @@ def cmd_review(args) -> int:
     import qyb
     from qyb.paths import DATA_PROCESSED
     from qyb.report.tables import write_tables
+    from qyb.review.summary import check_schemes
 
+    check_schemes([t.strip() for t in args.schemes.split(",") if t.strip()])  # before any work
     ed = qyb.load(args.month, args.method, args.data)
     fairness = "" if args.fairness.strip().lower() == "none" else args.fairness
     review = ed.review(args.methods, args.schemes, draws=args.draws, seed=args.seed, fairness=fairness,
@@ -259,8 +298,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--month", required=True, help="YYYY-MM")
     p.add_argument("--method")
     p.add_argument("--data")
-    p.add_argument("--draws", type=_positive_int, default=2000)
-    p.add_argument("--seed", type=int, default=20230301)
+    p.add_argument("--draws", type=_draws("intervals"), default=2000,
+                   help="posterior draws, {} to {} (default 2000)".format(*DRAWS_RANGE["intervals"]))
+    p.add_argument("--seed", type=_seed, default=20230301, help="random seed, a whole number 0 to 2**32-1")
     p.add_argument("--model", choices=["posterior", "bootstrap"], default="posterior",
                    help="posterior: calibrated intervals of the true rank (default); bootstrap: the month's counts "
                         "resampled (qyb's first intervals, for comparison)")
@@ -272,8 +312,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--methods", default="v1,v2", help="methods compared, first vs last (default v1,v2)")
     p.add_argument("--schemes", default="equal,entropy,critic,pca", help="weighting schemes to try")
     p.add_argument("--data")
-    p.add_argument("--draws", type=_positive_int, default=10000)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--draws", type=_draws("review"), default=10000,
+                   help="Monte Carlo draws over the method choices, {} to {} (default 10000)".format(
+                       *DRAWS_RANGE["review"]))
+    p.add_argument("--seed", type=_seed, default=0, help="random seed, a whole number 0 to 2**32-1")
     p.add_argument("--fairness", default="v1,v2,v3",
                    help="methods compared on reliability and fair stars -> tables/reliability.csv (default v1,v2,v3; "
                         "none to skip)")
@@ -304,7 +346,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return args.func(args)
+        _check_outputs(args)
+        return _quiet_numerics(args.func, args)
     except InputError as exc:
         print(exc.message(), file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -318,6 +361,26 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"错误 (error): {type(exc).__name__}: {exc} (set QYB_DEBUG=1 for the traceback)", file=sys.stderr)
         return EXIT_ERROR
+
+
+def _quiet_numerics(func, args) -> int:
+    """Run a command with numpy's floating-point warnings kept off the terminal: they become one note
+    (how many, the first message) on stderr; ``QYB_DEBUG=1`` shows them as Python would."""
+    import os
+    import warnings
+
+    if "QYB_DEBUG" in os.environ:
+        return func(args)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("default")
+        code = func(args)
+    numeric = [w for w in caught if issubclass(w.category, RuntimeWarning)]
+    if numeric:
+        first = str(numeric[0].message)
+        print(f"注意 (note): 计算中出现 {len(numeric)} 次数值警告，结果已按规则校验 ({len(numeric)} numeric warning(s) "
+              f"during the computation, e.g. '{first}'; the results passed qyb's checks; QYB_DEBUG=1 shows them)",
+              file=sys.stderr)
+    return code
 
 
 if __name__ == "__main__":

@@ -183,19 +183,9 @@ def _fail(source: str, key: str, rule: str, hint: str, zh: str | None = None) ->
 
 
 def _read_yaml(path: Path):
-    import yaml
+    from qyb.data.yamlfile import read_yaml
 
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    try:
-        return yaml.load(path.read_text(encoding="utf-8"), Loader=loader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
-        raise InputError(Problem(str(path), f"not valid YAML{where}", "Fix the YAML syntax.",
-                                 zh=f"YAML 语法错误{where}", code="bad_catalogue")) from exc
-    except UnicodeDecodeError as exc:
-        raise InputError(Problem(str(path), "not UTF-8 text", "Save the catalogue as UTF-8.",
-                                 zh="不是 UTF-8 文本", code="bad_catalogue")) from exc
+    return read_yaml(path, code="bad_catalogue")
 
 
 def _month(value, source: str, key: str) -> str | None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import datetime as _dt
+import errno
 import hashlib
 import io
 import os
@@ -23,10 +24,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from qyb.data.text import cell_name, clean_cell
-from qyb.errors import InputError, Problem, ProblemLog
+from qyb.errors import InputError, OutputError, Problem, ProblemLog
 
 __all__ = ["Grid", "ReadLimits", "display_path", "read_grids", "xlsx_uncached_formulas", "sha256_file",
-           "write_bytes_atomic", "csv_bytes", "write_csv_atomic", "write_csv_pieces_atomic", "zip_with_fixed_times"]
+           "write_bytes_atomic", "csv_bytes", "write_csv_atomic", "write_csv_pieces_atomic", "zip_with_fixed_times",
+           "check_output_path", "output_error", "OUTPUT_ERRNOS", "FORMULA_TRIGGERS", "formula_like",
+           "neutralise_text", "restore_text", "neutralise_frame", "restore_frame", "read_csv_table", "neutralise_workbook"]
 
 _MERGE = re.compile(rb'<mergeCell ref="([A-Z]+)(\d+):([A-Z]+)(\d+)"')
 
@@ -294,30 +297,185 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
+# ---------------------------------------------------------------- output locations
+#: errno values that say "the output location cannot take this" (not a bug): full, over quota, read-only,
+#: no permission, not a folder, a name too long
+OUTPUT_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOTDIR,
+                           errno.EEXIST, errno.ENAMETOOLONG, errno.EISDIR})
+
+
+def check_output_path(path: Path | str, what: str = "--out", folder: bool = False) -> Path:
+    """Check, before any work, that ``path`` can be written: not a folder (a file expected) or not a file
+    (a folder expected, ``folder=True``), its nearest existing parent a folder and writable (so the
+    missing ones can be made). Raises InputError naming ``what`` (the argument); returns ``path``.
+
+    ``os.access`` tells a read-only file system (``EROFS``) even for root.
+    """
+    path = Path(path)
+
+    def bad(rule: str, zh: str, hint: str, code: str) -> InputError:
+        return InputError(Problem(what, rule, hint, zh=zh, code=code))
+
+    if path.exists():
+        if folder and not path.is_dir():
+            raise bad(f"{path} is a file, not a folder", f"{path} 是文件而不是文件夹", "Give a folder.", "out_not_a_folder")
+        if not folder and path.is_dir():
+            raise bad(f"{path}: the output path is a folder", f"{path}：输出路径是文件夹",
+                      "Give a file name, e.g. out.csv.", "out_is_a_folder")
+    anchor = path if folder and path.is_dir() else path.parent
+    while not anchor.exists() and anchor != anchor.parent:
+        anchor = anchor.parent
+    if not anchor.is_dir():
+        raise bad(f"{anchor} is a file, so {path} cannot be made under it",
+                  f"{anchor} 是文件，无法在其下创建 {path}", "Choose a location inside a folder.", "out_under_a_file")
+    if not os.access(anchor, os.W_OK | os.X_OK):
+        raise bad(f"cannot write in {anchor} (a read-only location or no permission)",
+                  f"无法写入 {anchor}（只读或无权限）", "Choose a writable location, or ask for write permission.",
+                  "out_not_writable")
+    if not folder and path.is_file() and not os.access(path, os.W_OK):
+        raise bad(f"{path} exists and is read-only", f"{path} 已存在且为只读", "Choose another file name.",
+                  "out_not_writable")
+    return path
+
+
+def output_error(exc: OSError, path: Path | str, action: str = "write") -> OutputError:
+    """An :class:`~qyb.errors.OutputError` (exit status 1) saying which output failed and why, from the
+    ``OSError`` the file system raised (disk full, read-only, no permission ...)."""
+    reason = {errno.ENOSPC: "the disk is full", errno.EDQUOT: "the disk quota is used up",
+              errno.EROFS: "the location is read-only", errno.EACCES: "no permission",
+              errno.EPERM: "no permission"}.get(exc.errno, exc.strerror or str(exc))
+    zh = {errno.ENOSPC: "磁盘已满", errno.EDQUOT: "磁盘配额已用完", errno.EROFS: "位置只读",
+          errno.EACCES: "无权限", errno.EPERM: "无权限"}.get(exc.errno, "文件系统错误")
+    return OutputError(f"无法写入 {path}（{zh}）(cannot {action} {path}: {reason}; [Errno {exc.errno}] "
+                       f"{exc.strerror}). 请腾出空间或换一个可写的位置后重试 / Free space or choose a writable location "
+                       "and run again; nothing was left half-written.")
+
+
 def write_bytes_atomic(data: bytes, path: Path) -> None:
-    """Write to a temporary file in the same folder, then rename into place."""
+    """Write to a temporary file in the same folder, then rename into place. A file-system failure (disk
+    full, read-only ...) is an :class:`~qyb.errors.OutputError` and leaves nothing behind."""
     path = Path(path)
     if path.is_dir():
         raise InputError(Problem(str(path), "the output path is a folder", "Give a file name, e.g. out.csv.",
                                  zh="输出路径是文件夹", hint_zh="请给出文件名，如 out.csv。", code="out_is_a_folder"))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    tmp = None
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; published files are readable like any other
         os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
+    except BaseException as exc:
+        if tmp is not None and os.path.exists(tmp):
             os.unlink(tmp)
+        if isinstance(exc, OSError) and exc.errno in OUTPUT_ERRNOS:
+            raise output_error(exc, path) from exc
         raise
 
 
+# ---------------------------------------------------------------- formula injection (CSV, XLSX)
+#: the first characters that make a spreadsheet read a cell as a formula (OWASP, "CSV Injection")
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"^[+-]?(\d[\d,]*(\.\d*)?|\.\d+)([eE][+-]?\d+)?%?$")
+
+
+def formula_like(text) -> bool:
+    """True for a text a spreadsheet would take for a formula: it begins with ``=``, ``+``, ``-``, ``@``,
+    a tab or a carriage return and is not a plain number (``-3``, ``+2.5``, ``-12%`` stay numbers)."""
+    return isinstance(text, str) and text[:1] in FORMULA_TRIGGERS and not _PLAIN_NUMBER.match(text)
+
+
+def neutralise_text(text):
+    """A CSV field made inert as OWASP recommends: a formula-like text gets a leading apostrophe (the
+    spreadsheet shows it as text, ``'=1+1`` reads ``=1+1``); a text that already begins with an apostrophe
+    before a trigger gets a second one, so :func:`restore_text` gives back exactly the original."""
+    if formula_like(text) or (isinstance(text, str) and text[:1] == "'" and
+                              (formula_like(text[1:]) or text[1:2] == "'")):
+        return "'" + text
+    return text
+
+
+def restore_text(text):
+    """The inverse of :func:`neutralise_text` (what qyb reads back from its own CSV files)."""
+    if isinstance(text, str) and text[:1] == "'" and (formula_like(text[1:]) or text[1:2] == "'"):
+        return text[1:]
+    return text
+
+
+def neutralise_frame(frame):
+    """``frame`` with every formula-like text field and header neutralised (:func:`neutralise_text`);
+    numbers stay numbers. The frame itself when nothing needs it."""
+    import pandas as pd
+
+    columns = [c for c in frame.columns if not (pd.api.types.is_numeric_dtype(frame[c])
+                                                 or pd.api.types.is_bool_dtype(frame[c]))]
+    changed = {}
+    for c in columns:
+        values = frame[c]
+        mask = values.map(lambda v: isinstance(v, str) and v[:1] in FORMULA_TRIGGERS + ("'",))
+        if mask.any():
+            changed[c] = values.where(~mask, values[mask].map(neutralise_text))
+    headers = {c: neutralise_text(c) for c in frame.columns if isinstance(c, str) and neutralise_text(c) != c}
+    if not changed and not headers:
+        return frame
+    out = frame.assign(**{str(c): v for c, v in changed.items()}) if all(isinstance(c, str) for c in changed) \
+        else _replace_columns(frame, changed)
+    return out.rename(columns=headers) if headers else out
+
+
+def _replace_columns(frame, changed: dict):
+    out = frame.copy()
+    for c, v in changed.items():
+        out[c] = v
+    return out
+
+
+def restore_frame(frame):
+    """A frame read back from a qyb CSV with its neutralised texts restored (:func:`restore_text`)."""
+    out = frame
+    for c in frame.columns:
+        if frame[c].dtype == object or str(frame[c].dtype) in ("str", "string"):
+            mask = frame[c].map(lambda v: isinstance(v, str) and v[:1] == "'")
+            if mask.any():
+                out = out.copy() if out is frame else out
+                out[c] = frame[c].where(~mask, frame[c][mask].map(restore_text))
+    headers = {c: restore_text(c) for c in frame.columns if restore_text(c) != c}
+    return out.rename(columns=headers) if headers else out
+
+
+def read_csv_table(path: Path | str, **kwargs):
+    """A CSV table qyb wrote (:func:`write_csv_atomic`), read back as written: UTF-8 with BOM, neutralised
+    texts restored."""
+    import pandas as pd
+
+    return restore_frame(pd.read_csv(path, encoding="utf-8-sig", **kwargs))
+
+
+def neutralise_workbook(book) -> int:
+    """Make every text cell of an openpyxl ``book`` that a spreadsheet would take for a formula (``=cmd|…``,
+    ``=HYPERLINK(…)``, ``@SUM(…)``, ``+…``, ``-…``) a plain string with the cell's quote prefix (what typing
+    ``'`` before it in Excel or WPS does): never a formula, shown exactly as the text, still text when
+    edited. qyb writes no formulas of its own, so every formula cell (openpyxl makes one of any text that
+    begins with ``=``) is data. Numbers stay numbers. Returns the number of cells changed."""
+    changed = 0
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                value = cell.value
+                if isinstance(value, str) and value[:1] in FORMULA_TRIGGERS:
+                    cell.data_type = "s"
+                    cell.quotePrefix = True
+                    changed += 1
+    return changed
+
+
 def csv_bytes(frame) -> bytes:
-    """CSV as UTF-8 with BOM (so Excel opens Chinese correctly), LF line ends, 10 significant digits."""
-    return frame.to_csv(index=False, lineterminator="\n", float_format="%.10g").encode("utf-8-sig")
+    """CSV as UTF-8 with BOM (so Excel opens Chinese correctly), LF line ends, 10 significant digits; text
+    fields a spreadsheet would take for formulas neutralised (:func:`neutralise_frame`)."""
+    return neutralise_frame(frame).to_csv(index=False, lineterminator="\n", float_format="%.10g").encode("utf-8-sig")
 
 
 def write_csv_atomic(frame, path: Path) -> None:
@@ -358,7 +516,8 @@ def write_csv_pieces_atomic(frames, path: Path) -> int:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
                 fh = os.fdopen(fd, "wb")
-            text = frame.to_csv(index=False, header=n == 0, lineterminator="\n", float_format="%.10g")
+            text = neutralise_frame(frame).to_csv(index=False, header=n == 0, lineterminator="\n",
+                                                  float_format="%.10g")
             fh.write(text.encode("utf-8-sig" if n == 0 else "utf-8"))
             rows += len(frame)
         if fh is None:
@@ -368,9 +527,12 @@ def write_csv_pieces_atomic(frames, path: Path) -> int:
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         if fh is not None:
-            fh.close()
+            try:
+                fh.close()
+            except OSError:  # the disk is full: closing flushes
+                pass
         if tmp is not None and os.path.exists(tmp):
             os.unlink(tmp)
         for folder in made:  # deepest first: the folders this call created, now empty
@@ -378,5 +540,7 @@ def write_csv_pieces_atomic(frames, path: Path) -> int:
                 folder.rmdir()
             except OSError:
                 break
+        if isinstance(exc, OSError) and exc.errno in OUTPUT_ERRNOS:
+            raise output_error(exc, path) from exc
         raise
     return rows

@@ -21,7 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from qyb.data.catalogue import Catalogue, Department, Measure
-from qyb.data.files import write_bytes_atomic, zip_with_fixed_times
+from qyb.data.files import neutralise_workbook, write_bytes_atomic, zip_with_fixed_times
 from qyb.data.register import in_force
 from qyb.data.text import column_letter
 
@@ -123,6 +123,7 @@ def template_bytes(month: str, units: pd.DataFrame, catalogue: Catalogue, depart
     book.properties.subject = f"qyb template {month} {department.code if department else 'town'}"
     book.properties.creator = "qyb"
     book.properties.created = book.properties.modified = stamp
+    neutralise_workbook(book)  # a unit name such as =cmd|… stays text, never a formula
     buf = io.BytesIO()
     book.save(buf)
     return zip_with_fixed_times(buf.getvalue(), stamp)

@@ -326,6 +326,10 @@ def _fail_on_missing(method: Method, values: np.ndarray, inputs: PanelInputs, mo
     have = set(panel.months)
     absent = [add_months(month, -k) for k in ind.lags if add_months(month, -k) not in have]
     outside = [m for m in (add_months(month, -k) for k in ind.lags) if m in have and not panel.in_force(m)[u]]
+    catalogue = panel.catalogue
+    uncollected = [(code, add_months(month, -k)) for code in ind.measures.values() for k in ind.lags
+                   if catalogue is not None and code in catalogue.codes
+                   and not catalogue[code].collected_in(add_months(month, -k))]
     if absent:
         reason += f": no data file for {', '.join(absent)}"
         hint = f"Add {absent[0]}.csv to the data folder, or score under a method with missing: impute_mean."
@@ -334,6 +338,12 @@ def _fail_on_missing(method: Method, values: np.ndarray, inputs: PanelInputs, mo
                    "so the baseline it needs does not exist")
         hint = ("Record the unit's predecessor in unit_renames.csv if it was renamed, or score under a method with "
                 "missing: impute_mean or skip for the months before it has a baseline.")
+    elif uncollected:
+        code, when = uncollected[0]
+        m = catalogue[code]
+        span = " ".join(f"{w} {v}" for w, v in (("from", m.first), ("until", m.last)) if v)
+        reason += f": its measure {m.label} is collected {span} (the measure catalogue), not in {when}"
+        hint = "Score a month in which the measure is collected, or leave the indicator out of this method."
     else:
         reason += ": a raw figure it needs is blank"
         hint = "Fill the blank cells, or use a method with missing: impute_mean."

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 
 import numpy as np
 
 from qyb.data.catalogue import load_catalogue, suggest
 from qyb.data.months import parse_month
+from qyb.data.yamlfile import non_finite
 from qyb.errors import InputError, Problem
 from qyb.method.options import (
     AGGREGATIONS,
@@ -120,13 +122,68 @@ def _check_robust_transform(src: str, key: str, t: dict) -> None:
 MAX_WINDOW = 24
 
 
+#: the most groups and indicators a spec may have (a town's scheme has tens; a spec of 50,000 is refused at once)
+MAX_GROUPS = 500
+MAX_INDICATORS = 2000
+#: the range of a weight: smaller is "remove the node" (a denormal weight such as 5e-324 divides to nothing),
+#: larger is a typo
+WEIGHT_RANGE = (1e-6, 1e6)
+#: the longest name or title a spec may give (characters); descriptions may be longer
+MAX_NAME_CHARS = 200
+MAX_TEXT_CHARS = 5000
+#: a spec's ``name``: an identifier (it names output files); derived methods add ``+scheme`` parts
+NAME_RULE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+DERIVED_NAME_RULE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_+-]{0,199}$")
+
+
+def _check_numbers(src: str, where: str, value, depth: int = 0) -> None:
+    """Every number anywhere in the spec is finite (YAML's ``.inf`` and ``.nan`` are floats) and every
+    integer within 2**53; every text within :data:`MAX_TEXT_CHARS`; nesting at most 20 levels."""
+    if depth > 20:
+        raise _fail(src, where or "<top>", "nested more than 20 levels deep", "A spec is a few levels deep; check "
+                    "the indentation.")
+    if isinstance(value, dict):
+        for k, v in value.items():
+            _check_numbers(src, f"{where}.{k}" if where else str(k), v, depth + 1)
+    elif isinstance(value, list):
+        for n, v in enumerate(value):
+            _check_numbers(src, f"{where}[{n}]", v, depth + 1)
+    elif non_finite(value):
+        raise _fail(src, where, f"{value!r} is not a finite number", "Give an ordinary number (not .inf, .nan or "
+                    "a number beyond 2**53).")
+    elif isinstance(value, str) and len(value) > MAX_TEXT_CHARS:
+        raise _fail(src, where, f"the text is {len(value):,} characters long (at most {MAX_TEXT_CHARS:,})",
+                    "Shorten it.")
+
+
+def _check_name(src: str, s: dict) -> None:
+    """``name`` is an identifier (letters, digits, ``_``, ``-``): it names output files
+    (``scorecard_<name>.csv``), so it may hold no path (``x/../../tmp``)."""
+    name = s["name"]
+    if isinstance(name, int) and not isinstance(name, bool):
+        name = s["name"] = str(name)
+    rule = DERIVED_NAME_RULE if s.get("derived_from") else NAME_RULE
+    if not isinstance(name, str) or not rule.match(name):
+        raise _fail(src, "name", f"{name!r} is not an identifier: use letters, digits, '_' and '-' (at most 64, "
+                    "starting with a letter or digit)", "E.g. name: v4 (the name is part of output file names).")
+    for key in ("title",):
+        if key in s and (not isinstance(s[key], str) or len(s[key]) > MAX_NAME_CHARS):
+            raise _fail(src, key, f"must be a text of at most {MAX_NAME_CHARS} characters", "Shorten it.")
+
+
 def _validate(s: dict, src: str) -> None:
     if not isinstance(s, dict):
         raise _fail(src, "<top>", "the spec is not a mapping", "Write the spec as YAML keys (see methods/v1.yaml).")
     for key in ("name", "effective_from", "index", "stars", "groups", "indicators"):
         if key not in s:
             raise _fail(src, key, "missing", "Add it; see methods/v1.yaml for a complete spec.")
+    for key, most in (("groups", MAX_GROUPS), ("indicators", MAX_INDICATORS)):
+        if isinstance(s[key], list) and len(s[key]) > most:
+            raise _fail(src, key, f"{len(s[key]):,} entries: more than any scheme qyb scores (at most {most:,})",
+                        "Check that this is the right file.")
+    _check_numbers(src, "", s)
     _check_keys(src, "", s, TOP_KEYS)
+    _check_name(src, s)
     _check_keys(src, "index", s["index"], INDEX_KEYS)
     _check_keys(src, "defaults", s.get("defaults", {}), DEFAULTS_KEYS)
     _check_keys(src, "stars", s["stars"], STAR_KEYS)
@@ -214,6 +271,22 @@ def _check_choice(src: str, key: str, value, table: dict) -> None:
             if param != "method" and isinstance(table[method].get(param), float) and (
                     isinstance(given, bool) or not isinstance(given, (int, float))):
                 raise _fail(src, f"{key}.{param}", f"{given!r} is not a number", "Give a number.")
+    _check_bounds(src, key, _with_defaults(value, table) if isinstance(value, (str, dict)) else {})
+
+
+def _check_bounds(src: str, key: str, spec: dict) -> None:
+    """The ranges of a scale, normalisation or aggregation: ``low < high`` (affine and min-max scales,
+    min-max normalisation), ``sd > 0`` (z-scores), ``scale > 0`` (goalposts), ``floor > 0`` (geometric mean)."""
+    method = spec.get("method")
+    low, high = spec.get("low"), spec.get("high")
+    if method in ("affine", "minmax") and isinstance(low, (int, float)) and isinstance(high, (int, float)) \
+            and not low < high:
+        raise _fail(src, key, f"low ({low!r}) must be below high ({high!r})", "E.g. {method: affine, low: 60, high: 100}.")
+    for param, what in (("sd", "the standard deviation"), ("scale", "the scale"), ("floor", "the floor")):
+        value = spec.get(param)
+        if param in spec and value is not None and not isinstance(value, bool) and isinstance(value, (int, float)) \
+                and not value > 0:
+            raise _fail(src, f"{key}.{param}", f"{value!r}: {what} must be > 0", "Give a positive number.")
 
 
 def _check_node(src: str, where: str, node: dict, codes: set[str]) -> None:
@@ -226,6 +299,15 @@ def _check_node(src: str, where: str, node: dict, codes: set[str]) -> None:
     if isinstance(w, bool) or not isinstance(w, (int, float)) or not w > 0:
         raise _fail(src, f"{where}.weight", f"{w!r} is not a positive number",
                     "Weights must be > 0; remove a node rather than give it weight 0.")
+    lo, hi = WEIGHT_RANGE
+    if not lo <= w <= hi:
+        raise _fail(src, f"{where}.weight", f"{w!r} is outside the range of weights ({lo:g} to {hi:g})",
+                    "Weights are relative within a parent (e.g. 20, 15, 10); remove a node rather than give it a "
+                    "vanishing weight.")
+    for key in ("name",):
+        if key in node and (not isinstance(node[key], str) or len(node[key]) > MAX_NAME_CHARS):
+            raise _fail(src, f"{where}.{key}", f"must be a text of at most {MAX_NAME_CHARS} characters",
+                        "Give the Chinese name shown in reports.")
 
 
 @functools.lru_cache(maxsize=64)

@@ -4,9 +4,8 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
-import yaml
-
 from qyb.data.months import month_number
+from qyb.data.yamlfile import read_yaml
 from qyb.errors import InputError, Problem
 from qyb.method.spec import Method
 from qyb.paths import METHODS_DIR
@@ -23,19 +22,16 @@ def load_method(name_or_path: str | Path, methods_dir: Path | None = None) -> Me
         raise InputError(Problem(str(path), f"method '{name_or_path}' not found",
                                  f"Use one of: {available}, or a path to a YAML spec."))
     stat = path.stat()
-    try:
-        spec = _parse_yaml(str(path.resolve()), stat.st_mtime_ns, stat.st_size)
-    except yaml.YAMLError as exc:
-        raise InputError(Problem(str(path), f"not valid YAML ({exc.__class__.__name__})",
-                                 "Fix the YAML syntax.")) from exc
+    spec = _parse_yaml(str(path.resolve()), stat.st_mtime_ns, stat.st_size)
     return Method(spec, str(path), path)
 
 
 @functools.lru_cache(maxsize=64)
 def _parse_yaml(path: str, mtime_ns: int, size: int):
-    """Parsed YAML of a spec file, cached per (path, modification time, size); Method deep-copies it."""
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    return yaml.load(Path(path).read_text(encoding="utf-8"), Loader=loader)
+    """Parsed YAML of a spec file (UTF-8 or GB18030, no anchors or aliases, at most
+    :data:`~qyb.data.yamlfile.MAX_YAML_BYTES`: :func:`qyb.data.yamlfile.read_yaml`), cached per (path,
+    modification time, size); Method deep-copies it."""
+    return read_yaml(path, code="bad_method")
 
 
 def available_methods(methods_dir: Path | None = None) -> list[Method]:

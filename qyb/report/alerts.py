@@ -69,15 +69,12 @@ def _bad(path: Path, where: str, rule: str, fix: str) -> InputError:
 
 def load_office(path: str | Path | None = None) -> Office:
     """Read the office settings (default :data:`OFFICE_FILE`); a bad file is an InputError naming the key."""
-    import yaml
+    from qyb.data.yamlfile import read_yaml
 
     path = Path(path) if path else OFFICE_FILE
     if not path.is_file():
         raise _bad(path, "file", "not found", "Give the path of an office settings YAML (see qyb/report/office.yaml).")
-    try:
-        spec = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise _bad(path, "file", f"not valid YAML ({exc})", "Fix the YAML syntax.") from None
+    spec = read_yaml(path, code="bad_office") or {}
     if not isinstance(spec, dict):
         raise _bad(path, "file", "must be a mapping with issuer and alerts", "See qyb/report/office.yaml.")
     unknown = set(spec) - {"issuer", "alerts"}

@@ -26,7 +26,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from qyb.data.files import write_csv_atomic
+from qyb.data.files import read_csv_table, write_csv_atomic
+from qyb.report.htmlsafe import escape_frame, markdown_html
 from qyb.vocab import CODE_COLUMNS, GLOSSARY, SYNTHETIC_BANNER, label, month_zh
 
 __all__ = ["Page", "display_frame", "display_formats", "english_headers"]
@@ -86,9 +87,11 @@ class Page:
         display(obj)
 
     def markdown(self, text: str) -> None:
-        from IPython.display import Markdown
+        """Show Markdown ``text``: rendered here with any raw HTML escaped (unit names, method titles and
+        file names come from data: :func:`qyb.report.htmlsafe.markdown_html`), the Markdown kept beside it."""
+        from IPython.display import display
 
-        self._display(Markdown(text))
+        display({"text/html": markdown_html(text), "text/markdown": text}, raw=True)
 
     def header(self, extra: str = "") -> None:
         """The 示例数据 banner (when the data are synthetic; once per page) and the month / method line."""
@@ -112,7 +115,7 @@ class Page:
         if name:
             write_csv_atomic(frame, self.tables / f"{name}.csv")
         if show:
-            shown = display_frame(frame, headers, codes)
+            shown = escape_frame(display_frame(frame, headers, codes))  # the Styler escapes nothing itself
             styler = shown.style.hide(axis="index")
             formats = display_formats(shown, self.edition.categories.values())
             if formats:
@@ -185,7 +188,7 @@ class Page:
         seed = RANK_INTERVAL_SEED if seed is None else int(seed)
         path = self.tables / name
         if path.is_file():
-            cached = pd.read_csv(path, encoding="utf-8-sig", dtype={"unit_id": str, "month": str, "method": str})
+            cached = read_csv_table(path, dtype={"unit_id": str, "month": str, "method": str})
             if len(cached):
                 key = (cached["month"].iat[0], cached["method"].iat[0], int(cached["n_draws"].iat[0]),
                        None if pd.isna(cached["seed"].iat[0]) else int(cached["seed"].iat[0]))

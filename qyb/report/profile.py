@@ -15,6 +15,7 @@ import pandas as pd
 from qyb.data.catalogue import measure_of
 from qyb.data.months import add_months
 from qyb.data.panel import Panel
+from qyb.report.htmlsafe import escape_frame
 from qyb.report.ranking import CATEGORY_DECIMALS, category_names
 from qyb.vocab import BASELINES, INDEX_DECIMALS, fmt_score, movement_phrase, movement_text, stars_text
 
@@ -53,6 +54,7 @@ def style_categories(categories: pd.DataFrame):
     def colour(column: pd.Series) -> list[str]:
         return ["color: #c0392b; font-weight: bold" if b else "" for b in below]
 
+    categories = escape_frame(categories)  # category names come from the spec: text, not markup
     return (categories.style.hide(axis="index").format(fmt_score, subset=categories.columns[1:])
             .bar(subset=["本单位"], vmin=0, vmax=100, color="#8fbc8f")
             .apply(colour, subset=["类别", "与中位数差"]))

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from qyb.data.files import csv_bytes, write_bytes_atomic
+from qyb.data.files import csv_bytes, read_csv_table, write_bytes_atomic
 from qyb.data.months import add_months, month_number, month_range
 from qyb.engine import score_panel
 from qyb.errors import InputError, Problem
@@ -76,8 +76,8 @@ def read_record(reports_root: Path | str | None, month: str) -> pd.DataFrame | N
     path = Path(reports_root) / month / RECORD_FILE
     if not path.is_file():
         return None
-    frame = pd.read_csv(path, encoding="utf-8-sig", dtype=_DTYPES, keep_default_na=False,
-                        na_values={"index": [""], "rank": [""], "rank_prev": [""], "stars": [""]})
+    frame = read_csv_table(path, dtype=_DTYPES, keep_default_na=False,
+                           na_values={"index": [""], "rank": [""], "rank_prev": [""], "stars": [""]})
     for col in ("stars", "rank", "rank_prev"):
         frame[col] = pd.array(pd.to_numeric(frame[col], errors="coerce"), dtype="Int64")
     frame["deduction"] = pd.to_numeric(frame["deduction"], errors="coerce").fillna(0.0)

@@ -24,10 +24,13 @@ Steps (one progress line each, with its duration; ``--quiet`` silences them):
    change is refused before anything is written unless ``--republish``
    (:func:`qyb.report.published.check_republish`).
 4. **publish**: the leader summary ``index.html`` and ``run.json`` are written, then the build folder
-   is renamed to ``reports/YYYY-MM`` (an existing one is renamed aside first and
-   deleted afterwards). If any notebook fails, its error notebook is kept under
-   ``reports/_failed/YYYY-MM/``, the failing cell and error are printed, the
-   build folder is removed and the previous ``reports/YYYY-MM`` stays as it was.
+   replaces ``reports/YYYY-MM`` in one atomic switch (:mod:`qyb.report.publish`: at every instant the
+   published folder is the complete previous report or the complete new one, whatever is killed when).
+   The run holds the month's lock throughout (a second run of the month exits 2) and first cleans up
+   what killed runs left. If any notebook fails, its error notebook is kept under
+   ``reports/_failed/YYYY-MM/``, the failing cell and error are printed, the build folder is removed and
+   the previous ``reports/YYYY-MM`` stays as it was; a full or read-only reports folder is said as such
+   (exit 1), never hidden behind a failed notebook.
 
 To add a notebook to the run (issues 4 and 5), append a :class:`NotebookSpec`
 to :data:`REGISTRY`.
@@ -35,8 +38,8 @@ to :data:`REGISTRY`.
 from __future__ import annotations
 
 import datetime as _dt
+import errno
 import json
-import os
 import shutil
 import sys
 import tempfile
@@ -46,7 +49,8 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 
-from qyb.errors import InputError, Problem
+from qyb.errors import InputError, OutputError, Problem
+from qyb.report.htmlsafe import sanitise_page
 
 KERNEL_NAME = "qyb"
 CELL_TIMEOUT = 600  # seconds per cell
@@ -180,7 +184,9 @@ _HTML_EXPORTER = None
 
 
 def notebook_html(nb, title: str = "") -> str:
-    """Executed notebook -> standalone HTML without code, prompts or the parameter cells.
+    """Executed notebook -> standalone HTML without code, prompts or the parameter cells, scrubbed of
+    anything that could run or fetch and carrying the Content-Security-Policy
+    (:func:`qyb.report.htmlsafe.sanitise_page`; warnings a kernel printed on stderr are not published).
 
     ``title`` is the browser tab's title (nbconvert's default is "Notebook"). A cell's *return
     value* (``execute_result``: a DataFrame echoed with its row numbers, a file path) is not
@@ -199,20 +205,41 @@ def notebook_html(nb, title: str = "") -> str:
                 if not {"injected-parameters", "parameters"} & set(c.get("metadata", {}).get("tags", []))]
     for cell in nb.cells:
         if cell.get("cell_type") == "code":
-            cell.outputs = [o for o in cell.get("outputs", []) if o.get("output_type") != "execute_result"]
+            cell.outputs = [o for o in cell.get("outputs", []) if o.get("output_type") != "execute_result"
+                            and not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
     resources = {"metadata": {"name": title}} if title else None
     with _HTML_LOCK:
         if _HTML_EXPORTER is None:
             _HTML_EXPORTER = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
         body, _ = _HTML_EXPORTER.from_notebook_node(nb, resources=resources)
-    return body.replace("</head>", PAGE_CSS + "\n</head>", 1)
+    return sanitise_page(body.replace("</head>", PAGE_CSS + "\n</head>", 1))
 
 
 KERNEL_START_ATTEMPTS = 3
+#: the folder of a build that holds its kernels' connection files (removed before publishing)
+KERNELS_DIR = ".kernels"
+
+
+def kernel_manager_in(folder: Path):
+    """A kernel manager class that writes its kernels' connection files into ``folder`` (a run's build
+    folder), not as ``/tmp/tmpXXXX.json``: a killed run's files go with its build folder."""
+    import uuid
+
+    from jupyter_client.manager import AsyncKernelManager
+
+    class RunKernelManager(AsyncKernelManager):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            if not self.connection_file:
+                Path(folder).mkdir(parents=True, exist_ok=True)
+                self.connection_file = str(Path(folder) / f"kernel-{uuid.uuid4().hex}.json")
+
+    return RunKernelManager
 
 
 def run_papermill(source: Path, out: Path, parameters: dict, kernel: str = KERNEL_NAME,
-                  working_dir: Path | None = None, timeout: int = CELL_TIMEOUT, log_output: bool = False):
+                  working_dir: Path | None = None, timeout: int = CELL_TIMEOUT, log_output: bool = False,
+                  connection_dir: Path | None = None):
     """``papermill.execute_notebook`` with a retry when the *kernel fails to start*.
 
     Kernels started at the same moment by several processes can race for the same free
@@ -221,19 +248,21 @@ def run_papermill(source: Path, out: Path, parameters: dict, kernel: str = KERNE
     start is retried (up to :data:`KERNEL_START_ATTEMPTS`); an error raised by a cell
     (``PapermillExecutionError``) is never retried. The kernel's working directory is
     ``working_dir``, set through nbclient's ``resources['metadata']['path']``, not papermill's
-    ``cwd=``, which chdir()s the whole process (unsafe with notebooks in threads).
+    ``cwd=``, which chdir()s the whole process (unsafe with notebooks in threads). ``connection_dir``:
+    where the kernel's connection file goes (:func:`kernel_manager_in`).
     """
     import random
 
     import papermill as pm
 
     resources = {"metadata": {"path": str(working_dir)}} if working_dir else {}
+    extra = {"kernel_manager_class": kernel_manager_in(connection_dir)} if connection_dir else {}
     for attempt in range(1, KERNEL_START_ATTEMPTS + 1):
         try:
             return pm.execute_notebook(str(source), str(out), parameters=parameters, kernel_name=kernel,
                                        cwd=None, resources=resources, execution_timeout=timeout,
                                        log_output=log_output, progress_bar=False,
-                                       request_save_on_cell_execute=False)
+                                       request_save_on_cell_execute=False, **extra)
         except pm.PapermillExecutionError:
             raise
         except Exception as exc:
@@ -257,7 +286,7 @@ def execute_one(spec: NotebookSpec, parameters: dict, build: Path, kernel: str, 
     params = {k: str(parameters.get(k, "")) for k in spec.params}
     t0 = time.perf_counter()
     nb = run_papermill(spec.source(), out, params, kernel, working_dir=build, timeout=spec.timeout,
-                       log_output=log_output)
+                       log_output=log_output, connection_dir=build / KERNELS_DIR)
     t1 = time.perf_counter()
     if html:
         nb = nbformat.from_dict(nb)
@@ -355,16 +384,50 @@ def execute_all(specs: list[NotebookSpec], parameters: dict, build: Path, progre
                 pending.clear()
     if failure is not None:
         spec, exc = failure
+        environment = output_failure(exc, build)
+        if environment is not None:  # a full or read-only disk, not the notebook's fault: say so
+            raise environment from exc
         out = build / "notebooks" / f"{spec.name}.ipynb"
         kept = None
-        if out.exists() and failed_dir is not None:
-            failed_dir.mkdir(parents=True, exist_ok=True)
-            kept = failed_dir / f"{spec.name}.ipynb"
-            shutil.copyfile(out, kept)
+        if out.exists() and out.stat().st_size > 0 and failed_dir is not None:
+            try:
+                failed_dir.mkdir(parents=True, exist_ok=True)
+                kept = failed_dir / f"{spec.name}.ipynb"
+                shutil.copyfile(out, kept)
+            except OSError:  # keeping it is a courtesy: the error below is what matters
+                if kept is not None and kept.exists() and kept.stat().st_size == 0:
+                    kept.unlink()
+                kept = None
         source = getattr(exc, "source", None) or (_failed_cell(out) if out.exists() else "")
         ename, evalue = getattr(exc, "ename", None), getattr(exc, "evalue", None)
         error = f"{ename}: {evalue}" if ename else f"{type(exc).__name__}: {exc}"
         raise NotebookFailed(spec.name, source, error, kept) from exc
+
+
+#: errno values that mean the output location, not the notebook, failed
+_LOCATION_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS)
+
+
+def output_failure(exc: BaseException, where: Path):
+    """An :class:`~qyb.errors.OutputError` when ``exc`` (or what caused it, or the error a notebook's cell
+    raised) is the output location failing (disk full, quota, read-only); None otherwise."""
+    import re
+
+    from qyb.data.files import output_error
+
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, OutputError):
+            return exc
+        if isinstance(exc, OSError) and exc.errno in _LOCATION_ERRNOS:
+            return output_error(exc, exc.filename or where)
+        m = re.search(r"\[Errno (\d+)\] ([^:'\n]*)(?::\s*'([^']*)')?",
+                      f"{getattr(exc, 'evalue', '') or ''} {exc}")  # a cell's OSError, as papermill reports it
+        if m and int(m.group(1)) in _LOCATION_ERRNOS:
+            return output_error(OSError(int(m.group(1)), m.group(2).strip()), m.group(3) or where)
+        exc = exc.__cause__ or exc.__context__
+    return None
 
 
 def _when_stored(read, worker: threading.Thread, poll: float = 0.1):
@@ -378,22 +441,7 @@ def _when_stored(read, worker: threading.Thread, poll: float = 0.1):
         time.sleep(poll)
 
 
-# ---------------------------------------------------------------- publishing
-def publish(build: Path, final: Path) -> None:
-    """Rename ``build`` to ``final``; an existing ``final`` is renamed aside first and deleted after."""
-    if final.exists():
-        aside = final.parent / f".old-{final.name}-{os.getpid()}-{time.time_ns()}"
-        os.rename(final, aside)
-        try:
-            os.rename(build, final)
-        except BaseException:
-            os.rename(aside, final)
-            raise
-        shutil.rmtree(aside, ignore_errors=True)
-    else:
-        os.rename(build, final)
-
-
+# ---------------------------------------------------------------- the run
 def resolve_month(args, data_dir: Path) -> str:
     """``--month`` (validated) or, with ``--latest``, the latest month file in the data folder."""
     from qyb.data.monthfile import month_files
@@ -410,13 +458,57 @@ def resolve_month(args, data_dir: Path) -> str:
     raise InputError(Problem("--month", "no month given", "Pass --month YYYY-MM or --latest."))
 
 
+def reports_location(args) -> Path:
+    """The reports folder (``--reports`` or the default), checked before any work: a folder, or one that can
+    be made, that can be written. A bad ``--reports`` is caught by the command line (exit 2); the default
+    location failing is the environment (:class:`~qyb.errors.OutputError`, exit 1)."""
+    from qyb.data.files import check_output_path
+    from qyb.paths import REPORTS
+
+    given = getattr(args, "reports", None)
+    root = Path(given).resolve() if given else REPORTS
+    try:
+        check_output_path(root, "--reports", folder=True)
+    except InputError as exc:
+        if given:
+            raise
+        raise OutputError(f"报告文件夹不可用 (the reports folder cannot be used): {exc.problems[0].rule}") from None
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        from qyb.data.files import output_error
+
+        raise output_error(exc, root, "make") from None
+    return root
+
+
 def run_month(args, registry: list[NotebookSpec] | None = None, kernel: str = KERNEL_NAME) -> int:
-    """The monthly job (``qyb run``). Returns the exit status; raises InputError for bad input."""
+    """The monthly job (``qyb run``). Returns the exit status; raises InputError for bad input.
+
+    Holds the month's lock (:class:`qyb.report.publish.MonthLock`) from before anything is read to the
+    end, cleans up what killed runs left (:func:`qyb.report.publish.clean_up`) and publishes with one
+    atomic switch (:func:`qyb.report.publish.publish`)."""
+    from qyb.paths import DATA_RAW
+    from qyb.report.publish import MonthLock, clean_up, kill_point
+
+    data_dir = Path(args.data).resolve() if getattr(args, "data", None) else DATA_RAW
+    reports_root = reports_location(args)
+    month = resolve_month(args, data_dir)
+    with MonthLock(reports_root, month):
+        kill_point("locked")
+        for line in clean_up(reports_root, own=month):
+            if not getattr(args, "quiet", False):
+                print(f"[qyb run] 清理中断的运行 (cleaned up after an interrupted run): {line}", file=sys.stderr)
+        return _run_locked(args, registry, kernel, reports_root)
+
+
+def _run_locked(args, registry: list[NotebookSpec] | None, kernel: str, reports_root: Path) -> int:
+    """:func:`run_month` once the month's lock is held."""
     import dataclasses
 
     from qyb.data.files import write_csv_atomic
     from qyb.edition import load
-    from qyb.paths import DATA_RAW, REPORTS
+    from qyb.paths import DATA_RAW
     from qyb.report import prepare
     from qyb.report.alerts import load_office
     from qyb.report.documents import (
@@ -427,6 +519,7 @@ def run_month(args, registry: list[NotebookSpec] | None = None, kernel: str = KE
         write_unit_documents,
     )
     from qyb.report.month import month_report
+    from qyb.report.publish import kill_point, new_build, publish
     from qyb.report.published import check_republish
     from qyb.report.ranking import movers_beyond_chance
     from qyb.report.record import run_record
@@ -436,7 +529,6 @@ def run_month(args, registry: list[NotebookSpec] | None = None, kernel: str = KE
     progress = Progress(quiet=getattr(args, "quiet", False))
     specs = list(REGISTRY if registry is None else registry)
     data_dir = Path(args.data).resolve() if getattr(args, "data", None) else DATA_RAW
-    reports_root = Path(args.reports).resolve() if getattr(args, "reports", None) else REPORTS
 
     # 1. validate: the same scoring path as `qyb score`, the office settings, the published record;
     #    nothing written yet
@@ -448,8 +540,11 @@ def run_month(args, registry: list[NotebookSpec] | None = None, kernel: str = KE
         republished = check_republish(reports_root, rep.record, bool(getattr(args, "republish", False)))
         t.detail = f"{month}, method {edition.method.name}, {len(rep.card)} units"
 
-    reports_root.mkdir(parents=True, exist_ok=True)
-    build = Path(tempfile.mkdtemp(prefix=f".build-{month}-", dir=reports_root))
+    try:
+        build = new_build(reports_root, month)
+    except OSError as exc:
+        raise (output_failure(exc, reports_root) or exc) from exc
+    kill_point("build_created")
     parameters = {"month": month, "method": getattr(args, "method", None) or edition.method.name,
                   "data_dir": str(data_dir), "output_dir": str(build), "unit": ""}
     # with the processed store, the tables the notebooks share are drawn once: in helper processes forked
@@ -500,6 +595,7 @@ def run_month(args, registry: list[NotebookSpec] | None = None, kernel: str = KE
         try:  # 2 + 3. notebooks in worker threads; in this thread meanwhile the month's tables, the documents
             write_month_tables(rep, build)
             write_unit_documents(rep, build, progress)  # need no intervals: written while a kernel draws them
+            kill_point("documents")
             if shared:
                 intervals = intervals_of(edition, "rank_intervals.csv", "rank intervals (from a notebook)")
                 previous_intervals = intervals_of(previous, "rank_intervals_previous.csv",
@@ -513,6 +609,8 @@ def run_month(args, registry: list[NotebookSpec] | None = None, kernel: str = KE
         if errors:
             raise errors[0]
         progress.steps["notebooks (wall)"] = time.perf_counter() - t_nb
+        shutil.rmtree(build / KERNELS_DIR, ignore_errors=True)  # connection files of the finished kernels
+        kill_point("notebooks_done")
 
         # 4. publish
         with _Timer(progress, "publish") as t:
@@ -523,6 +621,7 @@ def run_month(args, registry: list[NotebookSpec] | None = None, kernel: str = KE
             files = [{"href": name, "label": label, "note": note} for name, (label, note) in FILES.items()]
             index_figures = [f for f in figures if not Path(f).name.startswith(("profile_", "history_"))]
             (build / "index.html").write_text(summary_html(rep, pages, files, index_figures, build), encoding="utf-8")
+            kill_point("index_written")
             record = run_record(month, edition.method, edition.panel, parameters | {"output_dir": f"reports/{month}"},
                                 started, dict(progress.steps), [s.name for s in specs])
             record["parameters"]["kernel"] = kernel
@@ -533,13 +632,17 @@ def run_month(args, registry: list[NotebookSpec] | None = None, kernel: str = KE
             final = reports_root / month
             (build / "run.json").write_text(json.dumps(record, ensure_ascii=False, indent=2) + "\n",
                                             encoding="utf-8")
+            kill_point("before_switch")
             publish(build, final)
+        kill_point("published")
         if not progress.quiet:
             print(f"[qyb run] 报告已发布 (published): {final / 'index.html'}", flush=True)
         return 0
     except NotebookFailed as exc:
         print(exc.report(), file=sys.stderr)
         return 1
+    except OSError as exc:  # the reports folder filled up or turned read-only: say so, publish nothing
+        raise (output_failure(exc, build) or exc) from exc
     finally:
         prepare.finish(helpers, progress)
         if build.exists():

@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from qyb.report.alerts import alert_span
+from qyb.report.htmlsafe import CSP_META
 from qyb.vocab import GLOSSARY, SYNTHETIC_BANNER, fmt_index
 
 __all__ = ["summary_html", "png_caption", "caption_text", "SUMMARY_GLOSSARY"]
@@ -112,7 +113,7 @@ def summary_html(rep, pages: list[dict], files: list[dict], figures: list[str], 
     ``figures``: relative PNG paths (captions from their ``Title`` chunk, read under ``folder``).
     """
     title = f"小榄镇平安“晴雨表” {rep.month_text} 榜单摘要"
-    parts = ["<!DOCTYPE html>", '<html lang="zh-CN"><head><meta charset="utf-8">',
+    parts = ["<!DOCTYPE html>", f'<html lang="zh-CN"><head><meta charset="utf-8">{CSP_META}',
              '<meta name="viewport" content="width=device-width, initial-scale=1">',
              f"<title>{_e(title)}</title><style>{CSS}</style></head><body>", f"<h1>{_e(rep.title)}</h1>"]
     if rep.synthetic:

@@ -14,6 +14,7 @@ import io
 
 import pandas as pd
 
+from qyb.data.files import neutralise_frame, neutralise_workbook
 from qyb.data.files import zip_with_fixed_times as _fix_zip_times
 from qyb.report import ranking
 from qyb.vocab import INDEX_DECIMALS, LABELS, SCORE_DECIMALS, stars_text
@@ -31,8 +32,9 @@ TITLE_ROW, HEADER_ROW = 1, 2
 
 
 def ranking_csv_bytes(table: pd.DataFrame) -> bytes:
-    """The 榜单 as CSV: UTF-8 with BOM (Excel opens Chinese correctly), LF line ends, rounded values."""
-    return table.to_csv(index=False, lineterminator="\n").encode("utf-8-sig")
+    """The 榜单 as CSV: UTF-8 with BOM (Excel opens Chinese correctly), LF line ends, rounded values; texts
+    a spreadsheet would take for formulas neutralised (:func:`qyb.data.files.neutralise_frame`)."""
+    return neutralise_frame(table).to_csv(index=False, lineterminator="\n").encode("utf-8-sig")
 
 
 def _text_width(value) -> float:
@@ -136,6 +138,7 @@ def _workbook_bytes(book, month: str | None) -> bytes:
     book.properties.created = stamp
     book.properties.modified = stamp
     book.properties.creator = "qyb"
+    neutralise_workbook(book)  # a unit or method name such as =HYPERLINK(…) stays text, never a formula
     buf = io.BytesIO()
     book.save(buf)
     return _fix_zip_times(buf.getvalue(), stamp)

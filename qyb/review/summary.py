@@ -83,6 +83,21 @@ class MethodReview:
         }
 
 
+def check_schemes(schemes: list[str]) -> None:
+    """Every weighting scheme is known (InputError naming the closest ones otherwise)."""
+    from qyb.data.catalogue import suggest
+    from qyb.errors import Problem
+    from qyb.review.weights import SCHEMES
+
+    for scheme in schemes:
+        if scheme not in SCHEMES:
+            close = suggest(str(scheme), SCHEMES)
+            raise InputError(Problem("--schemes", f"unknown weighting scheme '{scheme}'"
+                                     + (f" (did you mean {', '.join(close)}?)" if close else ""),
+                                     f"Choose from {', '.join(SCHEMES)}, separated by commas.",
+                                     zh=f"未知的赋权方法“{scheme}”", code="unknown_scheme"))
+
+
 def _split(text) -> list:
     """'v1, v2' or a list of names / Methods -> a list (names stripped, empty entries dropped)."""
     if isinstance(text, (list, tuple)):
@@ -117,7 +132,10 @@ def run_review(panel: Panel, month: str, method: Method, methods="v1,v2",
     names = _split(methods)
     if not names:
         raise ValueError("give at least one method name, e.g. 'v1,v2'")
+    for name in names:  # a bad name fails at once, not after the Monte Carlo
+        as_method(name)
     scheme_list = _split(schemes)
+    check_schemes(scheme_list)
     n_draws, seed = int(n_draws), int(seed)
     skipped: dict[str, str] = {}
     table = scored(panel, method, month)
