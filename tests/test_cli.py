@@ -107,7 +107,7 @@ def test_intervals_command_is_reproducible(tmp_path, capsys):
 
 
 def test_review_command_writes_the_tables(tmp_path, capsys):
-    code, stdout, err = run_cli(capsys, "review", "--month", "2023-03", "--draws", "500", "--fairness", "v2,v3",
+    code, stdout, err = run_cli(capsys, "review", "--month", "2023-03", "--draws", "1000", "--fairness", "v2,v3",
                                 "--fairness-size", "quick", "--out", tmp_path)
     assert code == 0, err
     tables = tmp_path / "tables"

@@ -406,8 +406,9 @@ def restore_text(text):
 
 
 def neutralise_frame(frame):
-    """``frame`` with every formula-like text field and header neutralised (:func:`neutralise_text`);
-    numbers stay numbers. The frame itself when nothing needs it."""
+    """``frame`` with every formula-like text field and header neutralised (:func:`neutralise_text`; a
+    carriage return inside a text becomes a line feed); numbers stay numbers. The frame itself when nothing
+    needs it."""
     import pandas as pd
 
     columns = [c for c in frame.columns if not (pd.api.types.is_numeric_dtype(frame[c])
@@ -415,15 +416,21 @@ def neutralise_frame(frame):
     changed = {}
     for c in columns:
         values = frame[c]
-        mask = values.map(lambda v: isinstance(v, str) and v[:1] in FORMULA_TRIGGERS + ("'",))
+        mask = values.map(lambda v: isinstance(v, str) and (v[:1] in FORMULA_TRIGGERS + ("'",) or "\r" in v))
         if mask.any():
-            changed[c] = values.where(~mask, values[mask].map(neutralise_text))
+            changed[c] = values.where(~mask, values[mask].map(_inert_field))
     headers = {c: neutralise_text(c) for c in frame.columns if isinstance(c, str) and neutralise_text(c) != c}
     if not changed and not headers:
         return frame
     out = frame.assign(**{str(c): v for c, v in changed.items()}) if all(isinstance(c, str) for c in changed) \
         else _replace_columns(frame, changed)
     return out.rename(columns=headers) if headers else out
+
+
+def _inert_field(text: str) -> str:
+    """:func:`neutralise_text`, then carriage returns written as line feeds: the CSV writer (lines end in
+    LF) quotes a field holding LF, but not one holding a bare CR, which spreadsheets take for a new row."""
+    return neutralise_text(text).replace("\r\n", "\n").replace("\r", "\n")
 
 
 def _replace_columns(frame, changed: dict):

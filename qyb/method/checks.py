@@ -149,8 +149,8 @@ def _check_numbers(src: str, where: str, value, depth: int = 0) -> None:
         for n, v in enumerate(value):
             _check_numbers(src, f"{where}[{n}]", v, depth + 1)
     elif non_finite(value):
-        raise _fail(src, where, f"{value!r} is not a finite number", "Give an ordinary number (not .inf, .nan or "
-                    "a number beyond 2**53).")
+        raise _fail(src, where, f"{value!r} is not a finite number within ±2**53",
+                    "Give an ordinary number (not .inf, .nan or a number beyond 2**53).")
     elif isinstance(value, str) and len(value) > MAX_TEXT_CHARS:
         raise _fail(src, where, f"the text is {len(value):,} characters long (at most {MAX_TEXT_CHARS:,})",
                     "Shorten it.")

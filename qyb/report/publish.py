@@ -13,9 +13,9 @@ complete new one. How:
   before the first rename) makes the two renames (published → aside, build → published) one step:
   the next start (:func:`recover`) completes it (the build, complete by then, goes into place) or, if
   the build is gone, rolls it back (the aside copy returns).
-* **a lock per month and reports folder** (:class:`MonthLock`, ``reports/.lock-YYYY-MM``, an ``flock``
-  the kernel releases when the process dies, however it dies): a second run of the same month exits 2
-  with "another run of 2023-03 is in progress (pid …)".
+* **a lock per month and reports folder** (:class:`MonthLock`, ``reports/.lock-YYYY-MM`` while a run
+  holds it, an ``flock`` the kernel releases when the process dies, however it dies): a second run of
+  the same month exits 2 with "another run of 2023-03 is in progress (pid …)".
 * **every start cleans up** what killed runs left (:func:`clean_up`): journals completed or rolled
   back, build folders, aside copies and the kernel connection files inside them, for every month whose
   lock it can take (a month another run holds is left alone).
@@ -90,18 +90,26 @@ class MonthLock:
     def acquire(self, wait: bool = False) -> MonthLock:
         import fcntl
 
-        fh = open(self.path, "a+", encoding="ascii")
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
-        except BlockingIOError:
-            fh.seek(0)
-            pid = fh.read().strip() or "?"
+        while True:
+            fh = open(self.path, "a+", encoding="ascii")
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+            except BlockingIOError:
+                fh.seek(0)
+                pid = fh.read().strip() or "?"
+                fh.close()
+                raise InputError(Problem(
+                    str(self.path.parent / self.month), f"another run of {self.month} is in progress (pid {pid})",
+                    "Wait for it to finish (its report replaces this month's when complete), or stop it first.",
+                    zh=f"{self.month} 的另一次运行正在进行（进程 {pid}）", hint_zh="请等待其完成后再运行。",
+                    code="run_in_progress")) from None
+            try:  # the holder before us removes the file as it lets go: then lock the file now at the path
+                same = os.stat(self.path).st_ino == os.fstat(fh.fileno()).st_ino
+            except FileNotFoundError:
+                same = False
+            if same:
+                break
             fh.close()
-            raise InputError(Problem(
-                str(self.path.parent / self.month), f"another run of {self.month} is in progress (pid {pid})",
-                "Wait for it to finish (its report replaces this month's when complete), or stop it first.",
-                zh=f"{self.month} 的另一次运行正在进行（进程 {pid}）", hint_zh="请等待其完成后再运行。",
-                code="run_in_progress")) from None
         fh.seek(0)
         fh.truncate()
         fh.write(str(os.getpid()))
@@ -118,9 +126,12 @@ class MonthLock:
             return False
 
     def release(self) -> None:
+        """Remove the lock file and let go (a run leaves nothing behind; one waiting on the removed file
+        sees it gone and locks the path afresh)."""
         if self._fh is not None:
             import fcntl
 
+            self.path.unlink(missing_ok=True)
             fcntl.flock(self._fh, fcntl.LOCK_UN)
             self._fh.close()
             self._fh = None
@@ -252,12 +263,12 @@ def recover(root: Path, month: str) -> str | None:
 
 def leftovers(root: Path, month: str | None = None) -> list[Path]:
     """What killed runs may have left in ``root`` (for ``month``, or every month): build folders, aside
-    copies, journals."""
+    copies, journals, lock files."""
     if not Path(root).is_dir():
         return []
     m = re.escape(month) if month else _MONTH
     pattern = re.compile(rf"^(?:{re.escape(BUILD_PREFIX)}|{re.escape(ASIDE_PREFIX)})({m})-|"
-                         rf"^{re.escape(JOURNAL_PREFIX)}({m})\.json$")
+                         rf"^{re.escape(JOURNAL_PREFIX)}({m})\.json$|^{re.escape(LOCK_PREFIX)}({m})$")
     return sorted(p for p in Path(root).iterdir() if pattern.match(p.name))
 
 
@@ -283,6 +294,8 @@ def clean_up(root: Path, own: str | None = None) -> list[str]:
                 os.rename(asides[-1], root / month)
                 done.append(f"{month}: previous report restored from {asides[-1].name}")
             for path in leftovers(root, month):
+                if path.name.startswith(LOCK_PREFIX):
+                    continue  # a killed run's lock file: removed as the lock taken here is let go
                 if path.is_dir():
                     shutil.rmtree(path, ignore_errors=True)
                 else:

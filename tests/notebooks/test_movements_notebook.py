@@ -43,7 +43,8 @@ def test_notebook_committed_without_outputs():
 
 def _html_tables(nb: dict) -> list[str]:
     return ["".join(o["data"]["text/html"]) for c in nb["cells"] if c["cell_type"] == "code"
-            for o in c.get("outputs", []) if "text/html" in o.get("data", {})]
+            for o in c.get("outputs", []) if "text/html" in o.get("data", {})
+            and "text/markdown" not in o["data"]]  # Page.markdown shows its HTML beside the Markdown
 
 
 def _markdown_outputs(nb: dict) -> str:
