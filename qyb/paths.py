@@ -21,3 +21,13 @@ PROJECT_ROOT = _CHECKOUT if IN_CHECKOUT else Path.cwd()
 DATA_RAW = PROJECT_ROOT / "data" / "raw" if IN_CHECKOUT else SAMPLE_RAW
 DATA_PROCESSED = PROJECT_ROOT / "data" / "processed"
 REPORTS = PROJECT_ROOT / "reports"
+
+
+def inside(folder: Path | str, *parts: str) -> Path:
+    """``folder/parts…``, checked to stay inside ``folder`` (a name taken from data, such as a unit id in a
+    figure's file name, may not lead out of it: ``../../x``); ValueError otherwise."""
+    base = Path(folder).resolve()
+    path = base.joinpath(*parts).resolve()
+    if path != base and base not in path.parents:
+        raise ValueError(f"{'/'.join(parts)!r} leads outside {folder}")
+    return Path(folder).joinpath(*parts)

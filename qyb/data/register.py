@@ -12,6 +12,7 @@ what then happens to baselines.
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -33,6 +34,9 @@ UNIT_TYPES = ("村", "社区")
 #: columns of unit_renames.csv: code -> accepted headers
 RENAME_COLUMNS = {"old_id": ("原编码", "原单位编码"), "old_name": ("原名称", "原村(社区)名称"),
                   "unit_id": ("单位编码", "现编码"), "month": ("更名月份", "启用新名月份")}
+
+#: a unit_id is a code (it names figure files and links): letters (any script), digits, ``_``, ``-``, ``.``
+UNIT_ID_RULE = re.compile(r"^[^\W_][\w.-]{0,63}$")
 
 
 def _labels() -> dict[str, str]:
@@ -75,6 +79,11 @@ def read_units(data_dir: Path, log: ProblemLog, report: IntakeReport | None = No
     for row in frame.index[frame["unit_id"] == ""]:
         add(row, "unit_id", "unit without an id", "Give every unit a unit_id.", "单位没有编码", "请为每个单位填写编码。",
             "unit_without_id")
+    for row in frame.index[frame["unit_id"].map(lambda v: v != "" and not UNIT_ID_RULE.match(v))]:
+        uid = frame.at[row, "unit_id"]
+        add(row, "unit_id", f"unit_id '{uid}' is not a code: letters, digits, '_', '-' and '.' (at most 64, starting "
+            "with a letter or digit)", "Use a code such as XL01 (it names files and links; the name goes in "
+            "unit_name).", f"单位编码“{uid}”不是编码", "请使用字母、数字组成的编码，如 XL01。", "bad_unit_id")
     for row in frame.index[frame["unit_id"].duplicated(keep="first") & (frame["unit_id"] != "")]:
         uid = frame.at[row, "unit_id"]
         add(row, "unit_id", f"duplicate unit_id '{uid}'", "Each unit appears once in the register.",

@@ -27,6 +27,7 @@ from pathlib import Path
 import pandas as pd
 
 from qyb.data.files import read_csv_table, write_csv_atomic
+from qyb.paths import inside
 from qyb.report.htmlsafe import escape_frame, markdown_html
 from qyb.vocab import CODE_COLUMNS, GLOSSARY, SYNTHETIC_BANNER, label, month_zh
 
@@ -113,7 +114,7 @@ class Page:
         columns :data:`qyb.vocab.LABELS` does not name. Returns ``frame`` unchanged.
         """
         if name:
-            write_csv_atomic(frame, self.tables / f"{name}.csv")
+            write_csv_atomic(frame, inside(self.tables, f"{name}.csv"))
         if show:
             shown = escape_frame(display_frame(frame, headers, codes))  # the Styler escapes nothing itself
             styler = shown.style.hide(axis="index")
@@ -137,7 +138,7 @@ class Page:
 
         from qyb.plots import save_figure
 
-        path = save_figure(fig, self.figures / f"{name}.png", caption=caption)
+        path = save_figure(fig, inside(self.figures, f"{name}.png"), caption=caption)
         if show:
             self._display(Image(filename=str(path)))
         return path

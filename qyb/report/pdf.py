@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from qyb.paths import inside
 from qyb.plots.base import FALL, HIGHLIGHT, RISE, STAR_COLOURS, STAR_TEXT_COLOURS
 from qyb.report.alerts import alert_span
 from qyb.report.month import TOWN
@@ -320,7 +321,7 @@ def write_checkups(rep, folder: Path) -> dict[str, Path]:
     singles, combined = checkup_pdfs(rep)
     paths = {}
     for name, data in singles.items():
-        path = folder / f"{_safe_name(name)}.pdf"
+        path = inside(folder, f"{_safe_name(name)}.pdf")
         write_bytes_atomic(data, path)
         paths[name] = path
     paths["全部"] = folder / "体检表（全部）.pdf"

@@ -40,6 +40,7 @@ from __future__ import annotations
 import datetime as _dt
 import errno
 import json
+import logging
 import shutil
 import sys
 import tempfile
@@ -51,6 +52,10 @@ from pathlib import Path
 
 from qyb.errors import InputError, OutputError, Problem
 from qyb.report.htmlsafe import sanitise_page
+
+#: what papermill logs of a kernel's output (a warning a cell printed) belongs to the notebook, not the terminal:
+#: without a handler of its own, Python's last-resort handler would print it on stderr
+logging.getLogger("papermill").addHandler(logging.NullHandler())
 
 KERNEL_NAME = "qyb"
 CELL_TIMEOUT = 600  # seconds per cell

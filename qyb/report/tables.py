@@ -6,6 +6,7 @@ from pathlib import Path
 import pandas as pd
 
 from qyb.data.files import write_csv_atomic
+from qyb.paths import inside
 
 __all__ = ["write_tables"]
 
@@ -14,7 +15,7 @@ def write_tables(tables: dict[str, pd.DataFrame], folder: Path | str) -> dict[st
     """Write every frame of ``tables`` as ``folder/<name>.csv``; returns name -> path."""
     paths = {}
     for name, frame in tables.items():
-        path = Path(folder) / f"{name}.csv"
+        path = inside(folder, f"{name}.csv")
         write_csv_atomic(frame, path)
         paths[name] = path
     return paths

@@ -256,8 +256,11 @@ def interval_checks(method: Method, truth: MonthModel, month: str, n_panels: int
     low, high, p_same = np.concatenate(lows), np.concatenate(highs), np.concatenate(p_same)
     covered = (low <= true_rank) & (true_rank <= high)
     extreme = np.broadcast_to(extreme_mask(true_rank, _town_sizes(truth.units)), covered.shape)
-    return {"coverage_overall": float(covered.mean()), "coverage_extreme": float(covered[extreme].mean()),
-            "coverage_middle": float(covered[~extreme].mean()), "interval_width": float((high - low).mean()),
+    def share(mask) -> float:  # NaN, not a warning, when a town is all extremes (six units or fewer)
+        return float(covered[mask].mean()) if mask.any() else float("nan")
+
+    return {"coverage_overall": float(covered.mean()), "coverage_extreme": share(extreme),
+            "coverage_middle": share(~extreme), "interval_width": float((high - low).mean()),
             "p_keep_predicted": float(p_same.mean()),
             "p_keep_observed": float((fresh_stars == published.stars).mean())}
 

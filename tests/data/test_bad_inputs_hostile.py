@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from qyb.paths import METHODS_DIR
-from tests.data.test_bad_inputs import check_bad_input
+from tests.data.test_bad_inputs import check_bad_input, edit_units, set_cell
 from tests.helpers import copy_sample, run_cli
 
 MONTHS = ["2022-03", "2022-12", "2023-01", "2023-02", "2023-03"]  # what v2 reads to score 2023-03
@@ -122,6 +122,8 @@ CASES = [
     ("catalogue_with_aliases", lambda d, t: (d / "catalogue.yaml").write_text(
         "measures:\n  - &m {code: fires, aliases: [火警]}\n  - *m\n", encoding="utf-8"), [],
      ["catalogue.yaml", "YAML anchors and aliases"]),
+    ("unit_id_with_a_path", lambda d, t: edit_units(d, set_cell(2, "unit_id", "../../x")), [],
+     ["units.csv", "第4行", "unit_id '../../x' is not a code"]),
     ("out_under_a_regular_file", lambda d, t: (t / "afile").write_text("x"),
      ["--out", lambda t: t / "afile" / "x.csv"], ["--out", "is a file, so", "cannot be made under it"]),
 ]
@@ -132,6 +134,15 @@ def test_hostile_specs_exit_2_fast_and_write_nothing(tmp_path, capsys, data, cas
     err = check_bad_input(tmp_path, capsys, data, breaker, extra, fragments,
                           writes_out=case != "out_under_a_regular_file")
     assert "Warning" not in err
+
+
+def test_output_names_from_data_stay_inside_their_folder(tmp_path):
+    from qyb.paths import inside
+
+    assert inside(tmp_path, "figures", "profile_XL01.png") == tmp_path / "figures" / "profile_XL01.png"
+    for name in ("../x.png", "a/../../x.png", "/etc/passwd"):
+        with pytest.raises(ValueError, match="leads outside"):
+            inside(tmp_path / "figures", name)
 
 
 def test_gb18030_spec_scores_as_its_utf8_twin(tmp_path, capsys, data):

@@ -303,6 +303,16 @@ def test_read_only_reports_folder_exits_2_and_keeps_the_report(previous, tmpfs):
     assert tree(point / "reports") == before
 
 
+def test_out_on_a_read_only_location_exits_2_before_any_work(previous, tmpfs, capsys):
+    from qyb.cli import main
+
+    point = tmpfs("ro-out", "1m", readonly=True)
+    code = main(["score", "--month", MONTH, "--data", str(previous / "raw"), "--out", str(point / "x" / "s.csv")])
+    err = capsys.readouterr().err
+    assert code == 2 and "--out" in err and "read-only" in err
+    assert not list(point.iterdir())
+
+
 def test_full_reports_folder_says_so_and_leaves_nothing(previous, tmpfs):
     point = tmpfs("full", "400k")
     proc = run_qyb(previous / "raw", point / "reports")
