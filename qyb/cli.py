@@ -17,7 +17,7 @@ EXIT_OK, EXIT_ERROR, EXIT_BAD_INPUT = 0, 1, 2
 #: the documented ranges of the numeric arguments: Monte Carlo draws (rank intervals need ~100 for a 90 %
 #: interval; the method review's Sobol' indices need 1,000, below which their estimates leave [0, 1]) and
 #: the random seed (numpy takes any whole number >= 0; 32 bits are what other tools accept too)
-DRAWS_RANGE = {"intervals": (100, 100_000), "review": (1_000, 1_000_000)}
+DRAWS_RANGE = {"intervals": (100, 100_000), "review": (1_000, 200_000)}
 SEED_RANGE = (0, 2 ** 32 - 1)
 
 

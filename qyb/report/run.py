@@ -478,12 +478,6 @@ def reports_location(args) -> Path:
         if given:
             raise
         raise OutputError(f"报告文件夹不可用 (the reports folder cannot be used): {exc.problems[0].rule}") from None
-    try:
-        root.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        from qyb.data.files import output_error
-
-        raise output_error(exc, root, "make") from None
     return root
 
 
@@ -493,18 +487,32 @@ def run_month(args, registry: list[NotebookSpec] | None = None, kernel: str = KE
     Holds the month's lock (:class:`qyb.report.publish.MonthLock`) from before anything is read to the
     end, cleans up what killed runs left (:func:`qyb.report.publish.clean_up`) and publishes with one
     atomic switch (:func:`qyb.report.publish.publish`)."""
+    from qyb.data.files import output_error
     from qyb.paths import DATA_RAW
     from qyb.report.publish import MonthLock, clean_up, kill_point
 
     data_dir = Path(args.data).resolve() if getattr(args, "data", None) else DATA_RAW
     reports_root = reports_location(args)
     month = resolve_month(args, data_dir)
-    with MonthLock(reports_root, month):
-        kill_point("locked")
-        for line in clean_up(reports_root, own=month):
-            if not getattr(args, "quiet", False):
-                print(f"[qyb run] 清理中断的运行 (cleaned up after an interrupted run): {line}", file=sys.stderr)
-        return _run_locked(args, registry, kernel, reports_root)
+    made = [p for p in (reports_root, *reports_root.parents) if not p.exists()]  # deepest first
+    try:
+        reports_root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise output_error(exc, reports_root, "make") from None
+    try:
+        with MonthLock(reports_root, month):
+            kill_point("locked")
+            for line in clean_up(reports_root, own=month):
+                if not getattr(args, "quiet", False):
+                    print(f"[qyb run] 清理中断的运行 (cleaned up after an interrupted run): {line}", file=sys.stderr)
+            return _run_locked(args, registry, kernel, reports_root)
+    except BaseException:
+        for folder in made:  # a run that fails leaves no reports folder it made (bad input writes nothing)
+            try:
+                folder.rmdir()
+            except OSError:
+                break
+        raise
 
 
 def _run_locked(args, registry: list[NotebookSpec] | None, kernel: str, reports_root: Path) -> int:

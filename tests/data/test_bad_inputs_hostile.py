@@ -177,7 +177,7 @@ ARGUMENTS = [
     ("draws_a_billion", ["intervals", "--draws", "1000000000"],
      "argument --draws: 1,000,000,000 is outside the range of draws (100 to 100,000)"),
     ("draws_too_few_for_intervals", ["intervals", "--draws", "99"], "99 is outside the range of draws (100 to 100,000)"),
-    ("review_draws_1", ["review", "--draws", "1"], "1 is outside the range of draws (1,000 to 1,000,000)"),
+    ("review_draws_1", ["review", "--draws", "1"], "1 is outside the range of draws (1,000 to 200,000)"),
     ("review_schemes_bogus", ["review", "--schemes", "bogus"], "unknown weighting scheme 'bogus'"),
     ("review_schemes_typo", ["review", "--schemes", "equal,entropi"], "did you mean entropy"),
     ("review_methods_unknown", ["review", "--methods", "v1,v9"], "method 'v9' not found"),
