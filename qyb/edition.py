@@ -102,8 +102,8 @@ def load(month: str | None = None, method: str | Path | Method | None = None,
     month = parse_month(month) if month else latest_month(data_dir)
     m = resolve_method(month, method)
     st = resolve_store(store)
-    panel = read_panel(month, data_dir, allow_blank=m.missing != "fail", measures=m.measure_entries, store=st,
-                       save=False)
+    panel = read_panel(month, data_dir, allow_blank=m.missing != "fail", measures=m.measure_entries,
+                       store=st if st is not None else False, save=False)  # None there means the default store
     edition = Edition(panel, month, m, store=st)
     if st is not None:
         st.save_panel(panel)

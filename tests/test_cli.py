@@ -119,6 +119,7 @@ def test_review_command_writes_the_tables(tmp_path, capsys):
     assert list(sens.columns) == ["factor", "S1", "S1_lower", "S1_upper", "ST", "ST_lower", "ST_upper",
                                   "interval_method"]
     assert sens["interval_method"].str.contains("Jansen").all()
+    assert sens["S1"].between(-0.05, 1.0).all() and sens["ST"].between(-0.05, 1.05).all()  # --draws >= 1,000
     mu = pd.read_csv(tables / "method_uncertainty.csv", encoding="utf-8-sig")
     assert [f"p_star_{k}" for k in range(1, 6)] == list(mu.columns[-6:-1])
     assert mu["interval_method"].str.contains("inverted empirical CDF").all()

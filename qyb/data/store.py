@@ -139,8 +139,16 @@ def panel_key(data_dir: Path, month: str, months: list[str], allow_blank: bool,
     data_dir = Path(data_dir)
     inputs = {p.relative_to(data_dir).as_posix(): sha256_file(p) for p in key_files(data_dir, months)}
     key = _digest({"format": STORE_FORMAT, "code": code_fingerprint(), "month": month, "months": sorted(months),
-                   "allow_blank": bool(allow_blank), "measures": list(measures or []), "inputs": inputs})
+                   "allow_blank": bool(allow_blank), "measures": list(measures or []), "inputs": inputs,
+                   "folders": _key_folders(data_dir, months)})
     return key, inputs
+
+
+def _key_folders(data_dir: Path, months: list[str]) -> list[str]:
+    """The month folders of ``months`` in ``data_dir``, empty ones included: a folder beside a month's file
+    ("two files for 2023-03") is an error the stored panel must not hide."""
+    wanted = set(months)
+    return sorted(p.name + "/" for p in data_dir.iterdir() if p.is_dir() and p.name in wanted)
 
 
 def table_key(panel_key: str, name: str, params: dict, code: tuple[str, ...] = SCORING_CODE) -> str:
