@@ -133,7 +133,7 @@ def run_qyb(data: Path, reports: Path, env: dict | None = None, notebooks=(), ex
     """``qyb run`` of the small month in a subprocess, with ``notebooks`` ((name, title, path) triples)."""
     argv = [sys.executable, "-c", DRIVER, json.dumps([[n, t, str(p)] for n, t, p in notebooks]), "run", "--month",
             MONTH, "--data", str(data), "--reports", str(reports), "--quiet", *extra]
-    environment = {**os.environ, **(env or {})}
+    environment = {**os.environ, "QYB_STORE": "off", **(env or {})}  # the store is not the point: lighter runs
     if not wait:
         return subprocess.Popen(argv, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     return subprocess.run(argv, env=environment, capture_output=True, text=True, timeout=300)
