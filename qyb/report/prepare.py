@@ -26,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["PREPARATIONS", "Helper", "notebook_parameters", "planned", "start", "finish", "run_forked"]
+__all__ = ["PREPARATIONS", "Helper", "notebook_parameters", "planned", "start", "finish", "run_forked", "built_before"]
 
 
 def notebook_parameters(notebook: Path) -> dict:
@@ -79,7 +79,15 @@ def _build(edition, task: tuple) -> None:
             edition.fairness(methods, size, seed, unit, run=run_forked)
 
 
+def _quiet() -> None:
+    """A helper prints nothing on the run's terminal (numerical warnings of small data included)."""
+    import warnings
+
+    warnings.simplefilter("ignore")
+
+
 def _run_one(task: Callable[[], object], reply) -> None:
+    _quiet()
     try:
         reply.send(("done", task()))
     except BaseException as exc:
@@ -156,10 +164,43 @@ class Helper:
     started: float
 
 
+#: the code a task's tables are made by (a change is a new key: the task is built again)
+TASK_CODE = ("review", "sample", "movements", "stats", "report/prepare.py")
+
+
+def _done_params(edition, task: tuple) -> dict:
+    return {"month": edition.month, "method": edition.method.hash, "task": list(task)}
+
+
+def _done_key(edition, task: tuple) -> str:
+    from qyb.data.store import SCORING_CODE, table_key
+
+    return table_key(edition.panel.store_key, "ahead", _done_params(edition, task), SCORING_CODE + TASK_CODE)
+
+
+def built_before(edition, task: tuple) -> bool:
+    """Whether a helper already built ``task`` for this panel, month, method and code (a re-run: the
+    store holds its tables, so no helper is needed; a table since lost is rebuilt by the kernel)."""
+    from qyb.data.store import StoreMiss
+
+    try:
+        edition.store.read_frame(edition.panel.store_key, _done_key(edition, task))
+        return True
+    except StoreMiss:
+        return False
+
+
 def _helper(edition, task: tuple, reply) -> None:
+    import pandas as pd
+
+    _quiet()
     t0 = time.perf_counter()
     try:
         _build(edition, task)
+        from qyb.data.store import SCORING_CODE
+
+        edition.store.frame(edition.panel.store_key, "ahead", _done_params(edition, task),
+                            lambda: pd.DataFrame({"task": [repr(task)]}), SCORING_CODE + TASK_CODE)
         reply.send(("done", time.perf_counter() - t0))
     except BaseException as exc:  # the kernel computes it instead (and shows any error in its notebook)
         reply.send(("failed", f"{type(exc).__name__}: {exc}"))
@@ -167,7 +208,8 @@ def _helper(edition, task: tuple, reply) -> None:
 
 def start(specs, parameters: dict, edition) -> list[Helper]:
     """Fork a helper for each task of :func:`planned` whose result the processed store will hold (none
-    without the store or without ``fork``). Call before any thread is started."""
+    without the store or without ``fork``, none for a task built before: :func:`built_before`). Call
+    before any thread is started."""
     if edition.store is None or edition.panel.store_key is None:
         return []
     if "fork" not in multiprocessing.get_all_start_methods():
@@ -175,6 +217,8 @@ def start(specs, parameters: dict, edition) -> list[Helper]:
     context = multiprocessing.get_context("fork")
     helpers = []
     for task in planned(specs, parameters, edition):
+        if built_before(edition, task):
+            continue
         receive, send = context.Pipe(duplex=False)
         # not a daemon: a helper forks the pieces of its own work (run_forked); finish() always ends it
         process = context.Process(target=_helper, args=(edition, task, send), name=f"qyb-ahead-{task[0]}")

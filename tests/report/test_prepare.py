@@ -83,8 +83,9 @@ def test_a_helper_builds_into_the_store_and_the_notebook_reads_it(tmp_path):
     steps = {}
     prepare.finish(helpers, type("P", (), {"done": lambda self, step, s, detail="": steps.update({step: s})})(), wait=True)
     assert list(steps) == ["ahead: fairness"] and helpers == []
+    assert prepare.built_before(ed, task) and prepare.start([spec], {"month": MONTH, "fairness_size": "quick"}, ed) == []
     log = store.log()
-    assert [e["name"] for e in log if e["event"] == "write" and e["pid"] != os.getpid()][-1] == "fairness"
+    assert [e["name"] for e in log if e["event"] == "write" and e["pid"] != os.getpid()][-2:] == ["fairness", "ahead"]
     reader = ProcessedStore(store.root)
     review = qyb.load(MONTH, data=raw, store=reader).review("v1,v2", draws=64, fairness_size="quick", unit="XL01")
     assert "fairness" in reader.hits and "fairness" not in reader.writes  # read, not drawn again
