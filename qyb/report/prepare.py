@@ -1,16 +1,17 @@
-"""What the notebooks of a run will ask for, started ahead in helper processes.
+"""What the notebooks of a run will ask for, started ahead in a helper process.
 
 A run's kernels spend their first seconds starting and importing before any cell computes. The
 heaviest tables they read are functions of the validated panel alone: the rank intervals of the
 month and of the month before (every page and the 榜单 files read them) and the fairness section of
 ``03_method_review`` (about half of the run's CPU for a new month). As soon as the month is
-validated, :func:`start` forks one helper process per such table (a fork shares the run's loaded
-panel and imports: nothing is read or imported again). Each helper builds its table into the
+validated, :func:`start` forks a helper (a fork shares the run's loaded panel and imports: nothing
+is read again). It imports what the tasks need once, then builds each task in a process of its own,
+the fairness section's independent pieces spread over the cores (:func:`run_forked`), into the
 processed store under the store's lock, exactly as the kernel would (same function, same key, same
-bytes); the kernel that asks waits on that lock and reads it. A table already stored is only
-read. Without the store, or where ``fork`` is not available, nothing is started and the kernels
-compute as before; a helper that fails leaves the work to the kernel (which then reports any
-error in its notebook).
+bytes); the kernel that asks waits on that lock and reads it. A task built before for the same
+panel, month, method and code is not started (:func:`built_before`). Without the store, or where
+``fork`` is not available, nothing is started and the kernels compute as before; a task that fails
+leaves the work to the kernel (which then reports any error in its notebook).
 
 A notebook names what it will ask for in :attr:`qyb.report.run.NotebookSpec.ahead`; the arguments
 come from the notebook's own parameters (its ``parameters`` cell, overridden by what the run
@@ -21,9 +22,12 @@ from __future__ import annotations
 import ast
 import json
 import multiprocessing
+import os
+import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 __all__ = ["PREPARATIONS", "Helper", "notebook_parameters", "planned", "start", "finish", "run_forked", "built_before"]
@@ -80,10 +84,16 @@ def _build(edition, task: tuple) -> None:
 
 
 def _quiet() -> None:
-    """A helper prints nothing on the run's terminal (numerical warnings of small data included)."""
+    """A helper process prints nothing on the run's terminal (numerical warnings of small data included),
+    and, told to end (SIGTERM, :func:`finish`), ends the processes it forked before it ends itself."""
     import warnings
 
     warnings.simplefilter("ignore")
+    signal.signal(signal.SIGTERM, _end)
+
+
+def _end(signum, frame) -> None:
+    raise SystemExit(128 + signum)  # unwinds through run_forked, which ends and reaps its processes
 
 
 def _run_one(task: Callable[[], object], reply) -> None:
@@ -111,7 +121,7 @@ def run_forked(tasks: dict, workers: int | None = None) -> dict:
             while waiting and len(running) < workers:
                 key, task = waiting.pop(0)
                 receive, send = context.Pipe(duplex=False)
-                process = context.Process(target=_run_one, args=(task, send), daemon=True)
+                process = context.Process(target=_run_one, args=(task, send))  # may fork in turn
                 process.start()
                 send.close()
                 running[receive] = (key, process)
@@ -156,9 +166,9 @@ def planned(specs, parameters: dict, edition) -> list[tuple]:
 
 @dataclass
 class Helper:
-    """A forked helper building one task; ``reply`` receives its seconds (or the error) when it ends."""
+    """The forked helper building ``tasks``; ``reply`` receives each task's seconds (or error) when it ends."""
 
-    task: tuple
+    tasks: list[tuple]
     process: multiprocessing.Process
     reply: object
     started: float
@@ -166,6 +176,8 @@ class Helper:
 
 #: the code a task's tables are made by (a change is a new key: the task is built again)
 TASK_CODE = ("review", "sample", "movements", "stats", "report/prepare.py")
+#: the modules a task's work imports: loaded once by the helper, before its tasks part (shared by both)
+TASK_IMPORTS = {"rank_intervals": ("qyb.movements.intervals",), "fairness": ("qyb.review.summary",)}
 
 
 def _done_params(edition, task: tuple) -> dict:
@@ -190,59 +202,102 @@ def built_before(edition, task: tuple) -> bool:
         return False
 
 
-def _helper(edition, task: tuple, reply) -> None:
+def _task(edition, task: tuple) -> tuple[str, object]:
+    """Build one task and mark it built; ``("done", seconds)`` or ``("failed", why)``."""
     import pandas as pd
 
-    _quiet()
+    from qyb.data.store import SCORING_CODE
+
     t0 = time.perf_counter()
     try:
         _build(edition, task)
-        from qyb.data.store import SCORING_CODE
-
         edition.store.frame(edition.panel.store_key, "ahead", _done_params(edition, task),
                             lambda: pd.DataFrame({"task": [repr(task)]}), SCORING_CODE + TASK_CODE)
-        reply.send(("done", time.perf_counter() - t0))
-    except BaseException as exc:  # the kernel computes it instead (and shows any error in its notebook)
-        reply.send(("failed", f"{type(exc).__name__}: {exc}"))
+        return ("done", time.perf_counter() - t0)
+    except Exception as exc:  # the kernel computes it instead (and shows any error in its notebook)
+        return ("failed", f"{type(exc).__name__}: {exc}")
+
+
+def _own_group(pid: int = 0) -> None:
+    """Make ``pid`` (0: this process) the leader of a process group: the helper and every process it forks
+    are ended together (:func:`finish`)."""
+    try:
+        os.setpgid(pid, pid)
+    except OSError:  # already done by the other side of the fork, or the process has ended
+        pass
+
+
+def _helper(edition, tasks: list[tuple], reply) -> None:
+    import importlib
+
+    _own_group()
+    _quiet()
+    try:
+        for name in dict.fromkeys(m for task in tasks for m in TASK_IMPORTS.get(task[0], ())):
+            importlib.import_module(name)
+        if len(tasks) == 1:
+            statuses = {tasks[0]: _task(edition, tasks[0])}
+        else:  # the tasks side by side, each in its own process
+            statuses = run_forked({task: partial(_task, edition, task) for task in tasks}, workers=len(tasks))
+        reply.send(statuses)
+    except SystemExit:  # stopped (finish): nothing to report
+        raise
+    except BaseException as exc:
+        reply.send({task: ("failed", f"{type(exc).__name__}: {exc}") for task in tasks})
 
 
 def start(specs, parameters: dict, edition) -> list[Helper]:
-    """Fork a helper for each task of :func:`planned` whose result the processed store will hold (none
-    without the store or without ``fork``, none for a task built before: :func:`built_before`). Call
-    before any thread is started."""
+    """Fork the helper building the tasks of :func:`planned` whose results the processed store will hold
+    (nothing without the store or without ``fork``, nor for a task built before: :func:`built_before`).
+    Call before any thread is started."""
     if edition.store is None or edition.panel.store_key is None:
         return []
     if "fork" not in multiprocessing.get_all_start_methods():
         return []
+    tasks = [task for task in planned(specs, parameters, edition) if not built_before(edition, task)]
+    if not tasks:
+        return []
     context = multiprocessing.get_context("fork")
-    helpers = []
-    for task in planned(specs, parameters, edition):
-        if built_before(edition, task):
-            continue
-        receive, send = context.Pipe(duplex=False)
-        # not a daemon: a helper forks the pieces of its own work (run_forked); finish() always ends it
-        process = context.Process(target=_helper, args=(edition, task, send), name=f"qyb-ahead-{task[0]}")
-        process.start()
-        send.close()
-        helpers.append(Helper(task, process, receive, time.perf_counter()))
-    return helpers
+    receive, send = context.Pipe(duplex=False)
+    # not a daemon: the helper forks its tasks and their pieces (run_forked); finish() always ends it
+    process = context.Process(target=_helper, args=(edition, tasks, send), name="qyb-ahead")
+    process.start()
+    _own_group(process.pid)  # also from here: no window in which finish() could miss its group
+    send.close()
+    return [Helper(tasks, process, receive, time.perf_counter())]
+
+
+def _end_group(process: multiprocessing.Process) -> None:
+    """End the helper's process group (the helper and the processes it forked) while the helper runs (its
+    pid, the group's id, is ours until it is reaped); a helper that ended has ended its own."""
+    if process.exitcode is not None:
+        return
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+    except OSError:  # no such group (not made yet, or gone): the helper itself
+        if process.is_alive():
+            process.terminate()
 
 
 def finish(helpers: list[Helper], progress=None, wait: bool = False) -> None:
-    """End the helpers: after the notebooks each has ended unless a kernel built its table first (then it
-    is stopped: what it was building is stored already; ``wait``: let each finish instead). Reports each
-    helper's seconds to ``progress``; empties ``helpers``."""
+    """End the helpers: after the notebooks each has ended unless a kernel built its tables first (then it
+    is stopped: what it was building is stored already; ``wait``: let it finish instead). Reports each
+    task's seconds to ``progress``; empties ``helpers``."""
     while helpers:
         h = helpers.pop(0)
-        if h.process.is_alive() and not wait:
-            h.process.terminate()
+        if not wait:
+            _end_group(h.process)
         h.process.join()
         try:
-            status = h.reply.recv() if h.reply.poll() else ("stopped", "")
+            statuses = h.reply.recv() if h.reply.poll() else {}
         except EOFError:  # ended without a word (stopped, or killed)
-            status = ("stopped", f"exit code {h.process.exitcode}")
+            statuses = {}
         h.reply.close()
-        if progress is not None and status[0] == "done":
-            progress.done(f"ahead: {h.task[0]}", status[1], "helper process")
-        elif progress is not None:  # the kernel made it instead
-            progress.done(f"ahead: {h.task[0]} ({status[0]})", time.perf_counter() - h.started, str(status[1]))
+        for task in h.tasks:
+            status = statuses.get(task, ("stopped", f"exit code {h.process.exitcode}"))
+            if progress is None:
+                continue
+            if status[0] == "done":
+                progress.done(f"ahead: {task[0]}", status[1], "helper process")
+            else:  # the kernel made it instead
+                progress.done(f"ahead: {task[0]} ({status[0]})", time.perf_counter() - h.started, str(status[1]))

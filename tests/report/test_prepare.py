@@ -90,3 +90,22 @@ def test_a_helper_builds_into_the_store_and_the_notebook_reads_it(tmp_path):
     review = qyb.load(MONTH, data=raw, store=reader).review("v1,v2", draws=64, fairness_size="quick", unit="XL01")
     assert "fairness" in reader.hits and "fairness" not in reader.writes  # read, not drawn again
     assert set(review.fairness.table["method"]) == {"v1", "v2", "v3"}
+
+
+@needs_fork
+def test_stopping_the_helper_ends_every_process_it_forked(tmp_path):
+    """A run that fails (or ends) while the helper still works stops the helper's whole process group."""
+    import time
+
+    raw = make_small_data(tmp_path / "raw")
+    ed = qyb.load(MONTH, data=raw, store=ProcessedStore(tmp_path / "store"))
+    spec = NotebookSpec("03_method_review", "x", params=("month",), ahead=("fairness", "rank_intervals"))
+    helpers = prepare.start([spec], {"month": MONTH}, ed)  # standard size: seconds of work
+    group = helpers[0].process.pid
+    time.sleep(1.5)  # the tasks and the fairness pieces have forked
+    steps = {}
+    prepare.finish(helpers, type("P", (), {"done": lambda self, step, s, detail="": steps.update({step: detail})})())
+    assert "ahead: fairness (stopped)" in steps  # seconds of work left
+    assert {"ahead: rank_intervals", "ahead: rank_intervals (stopped)"} & set(steps)  # 6 units: may be done
+    with pytest.raises(ProcessLookupError):
+        os.killpg(group, 0)  # no process of the group is left
