@@ -13,10 +13,11 @@ Both are timed from the start of a fresh process to its end, as a user meets the
 * **run (again)**: the same command once more, the store now holding the month's panel, scorecard,
   rank intervals, movements and fairness section (a re-run: a correction to the report).
 
-Best of ``--repeat`` of each, interleaved, after one warm-up of the floor (disk cache, bytecode). Target (issue 13): run / floor <= 1.2 on the 2-core machine, for both. Printed
-beside them: where the best run's time went (the run's own steps from ``run.json``, each notebook's
-slowest cells from the executed notebooks). Timings on a busy machine mean little (the load average
-is printed): the run uses both cores where the floor uses one.
+Best of ``--repeat`` of each, interleaved, after one warm-up of the floor (disk cache, bytecode).
+Target (issue 13): run / floor <= 1.2 on the 2-core machine, for both. Printed beside them: where
+the best run's time went (the run's own steps from ``run.json``, each notebook's slowest cells from
+the executed notebooks). Timings on a busy machine mean little (the load average is printed): the
+run uses both cores where the floor uses one.
 
     .venv/bin/python benchmarks/run_benchmark.py [--month 2023-03] [--repeat 3]
 """
