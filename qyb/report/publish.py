@@ -74,6 +74,24 @@ def kill_point(name: str) -> None:
 
 
 # ---------------------------------------------------------------- the lock
+_HELD: set[MonthLock] = set()
+
+
+def _forget_locks_in_child() -> None:
+    """A forked helper (:mod:`qyb.report.prepare`) closes its copy of every held lock file: the lock stays
+    with the run (an ``flock`` lives as long as any copy of the open file), and a killed run's helpers no
+    longer keep the month locked while they finish; nor can a helper's exit unlock the run's month."""
+    for lock in list(_HELD):
+        if lock._fh is not None:
+            lock._fh.close()  # closes this process's descriptor only; no LOCK_UN
+            lock._fh = None
+    _HELD.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_locks_in_child)
+
+
 class MonthLock:
     """An exclusive lock on one month of one reports folder (``reports/.lock-YYYY-MM`` holding the pid).
 
@@ -115,6 +133,7 @@ class MonthLock:
         fh.write(str(os.getpid()))
         fh.flush()
         self._fh = fh
+        _HELD.add(self)
         return self
 
     def try_acquire(self) -> bool:
@@ -135,6 +154,7 @@ class MonthLock:
             fcntl.flock(self._fh, fcntl.LOCK_UN)
             self._fh.close()
             self._fh = None
+            _HELD.discard(self)
 
     def __enter__(self) -> MonthLock:
         return self.acquire()

@@ -117,6 +117,32 @@ def test_a_second_run_of_the_month_is_refused_and_leftovers_of_a_running_month_a
     assert clean_up(root) and not build.exists()
 
 
+def test_a_forked_helper_does_not_keep_the_month_locked(tmp_path):
+    """The run's forked helpers (qyb.report.prepare) close their copy of the lock: once the run dies, the
+    month is free even while a helper still works; a helper's exit does not unlock a living run."""
+    root = tmp_path / "reports"
+    root.mkdir()
+    lock = MonthLock(root, MONTH).acquire()
+    ready, told = os.pipe()
+    helper = os.fork()
+    if helper == 0:  # the helper outlives the check below, and exits without touching the lock
+        os.write(told, b"1")  # fork's after-child hooks have run by now
+        time.sleep(3)
+        os._exit(0)
+    os.read(ready, 1)
+    try:
+        assert not MonthLock(root, MONTH).try_acquire()  # the run holds it
+        lock._fh.close()  # the run dies (its descriptor closes without an unlock), the helper works on
+        lock._fh = None
+        again = MonthLock(root, MONTH)
+        assert again.try_acquire()  # before the fix: "in progress" until the helper ended
+        again.release()
+    finally:
+        os.waitpid(helper, 0)
+        os.close(ready)
+        os.close(told)
+
+
 # ---------------------------------------------------------------- fault injection: kill `qyb run` at each point
 DRIVER = textwrap.dedent("""
     import json, sys
