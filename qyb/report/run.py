@@ -244,7 +244,7 @@ def kernel_manager_in(folder: Path):
 
 def run_papermill(source: Path, out: Path, parameters: dict, kernel: str = KERNEL_NAME,
                   working_dir: Path | None = None, timeout: int = CELL_TIMEOUT, log_output: bool = False,
-                  connection_dir: Path | None = None):
+                  connection_dir: Path | None = None, shutdown: str = "graceful"):
     """``papermill.execute_notebook`` with a retry when the *kernel fails to start*.
 
     Kernels started at the same moment by several processes can race for the same free
@@ -254,7 +254,11 @@ def run_papermill(source: Path, out: Path, parameters: dict, kernel: str = KERNE
     (``PapermillExecutionError``) is never retried. The kernel's working directory is
     ``working_dir``, set through nbclient's ``resources['metadata']['path']``, not papermill's
     ``cwd=``, which chdir()s the whole process (unsafe with notebooks in threads). ``connection_dir``:
-    where the kernel's connection file goes (:func:`kernel_manager_in`).
+    where the kernel's connection file goes (:func:`kernel_manager_in`). ``shutdown``: how the kernel is
+    ended once every cell has run (nbclient's ``shutdown_kernel``): ``graceful`` (papermill's default:
+    a shutdown request, then a wait while the kernel's interpreter tears itself down) or ``immediate``
+    (the kernel process is ended at once: the notebook is complete, its outputs received and its files
+    written by then, so the run does not wait seconds per kernel for a teardown nothing needs).
     """
     import random
 
@@ -267,7 +271,7 @@ def run_papermill(source: Path, out: Path, parameters: dict, kernel: str = KERNE
             return pm.execute_notebook(str(source), str(out), parameters=parameters, kernel_name=kernel,
                                        cwd=None, resources=resources, execution_timeout=timeout,
                                        log_output=log_output, progress_bar=False,
-                                       request_save_on_cell_execute=False, **extra)
+                                       request_save_on_cell_execute=False, shutdown_kernel=shutdown, **extra)
         except pm.PapermillExecutionError:
             raise
         except Exception as exc:
@@ -291,7 +295,7 @@ def execute_one(spec: NotebookSpec, parameters: dict, build: Path, kernel: str, 
     params = {k: str(parameters.get(k, "")) for k in spec.params}
     t0 = time.perf_counter()
     nb = run_papermill(spec.source(), out, params, kernel, working_dir=build, timeout=spec.timeout,
-                       log_output=log_output, connection_dir=build / KERNELS_DIR)
+                       log_output=log_output, connection_dir=build / KERNELS_DIR, shutdown="immediate")
     t1 = time.perf_counter()
     if html:
         nb = nbformat.from_dict(nb)
