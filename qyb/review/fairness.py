@@ -276,13 +276,13 @@ def fairness_tasks(panel: Panel, month: str, methods="v1,v2,v3", truth: MonthMod
     s = settings or Settings()
     ms = [as_method(m) for m in (methods.split(",") if isinstance(methods, str) else methods)]
     tasks: dict[tuple, Callable[[], object]] = {}
-    for m in ms:
+    for m in reversed(ms):  # the longest first (the last method, the one under review, reads the most)
         tasks[("method", m.name)] = partial(method_figures, panel, month, m, truth, s)
-    if unit:
-        tasks[("story",)] = partial(unit_story, panel, unit, month, ms, truth, s.coverage_draws, s.seed)
     if with_frontier:
         for i, candidate in enumerate(frontier_candidates(s)):
             tasks[("frontier", i)] = partial(frontier_row, panel, month, ms[-1], candidate, truth, s)
+    if unit:
+        tasks[("story",)] = partial(unit_story, panel, unit, month, ms, truth, s.coverage_draws, s.seed)
     return tasks
 
 
