@@ -21,6 +21,17 @@ def _quiet(func, *args, **kwargs):
         return func(*args, **kwargs)
 
 
+def _nan_extremes(d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``nanmin`` and ``nanmax`` along the last axis (keepdims), NaN for an all-NaN row, without the
+    warning: what ``np.nanmin`` / ``np.nanmax`` compute for a float array (``np.fmin.reduce``)."""
+    return np.fmin.reduce(d, axis=-1, keepdims=True), np.fmax.reduce(d, axis=-1, keepdims=True)
+
+
+def _near_zero(x: np.ndarray) -> np.ndarray:
+    """``np.isclose(x, 0.0)`` (default tolerances): ``|x| <= 1e-8``, False for NaN and infinities."""
+    return np.abs(x) <= 1e-8
+
+
 def minmax(x: np.ndarray, direction: int = 1, low: float = 0.0, high: float = 100.0,
            constant: float | None = None) -> np.ndarray:
     """Min-max: ``(d*x - min) / (max - min) * (high - low) + low``, with d the direction.
@@ -38,12 +49,11 @@ def minmax(x: np.ndarray, direction: int = 1, low: float = 0.0, high: float = 10
         package for developing composite indicators. *Journal of Open Source Software* 7(78):4567.
     """
     d = direction * np.asarray(x, dtype=float)
-    lo = _quiet(np.nanmin, d, axis=-1, keepdims=True)
-    hi = _quiet(np.nanmax, d, axis=-1, keepdims=True)
+    lo, hi = _nan_extremes(d)
     span = hi - lo
     with np.errstate(invalid="ignore", divide="ignore"):
         out = (d - lo) / span * (high - low) + low
-    flat = np.isclose(span, 0.0) & ~np.isnan(d)
+    flat = _near_zero(span) & ~np.isnan(d)
     return np.where(flat, np.nan if constant is None else constant, out)
 
 
@@ -93,7 +103,8 @@ def percentile(x: np.ndarray, direction: int = 1, constant: float | None = None)
     with np.errstate(invalid="ignore", divide="ignore"):
         out = (rank_min(d) - 1.0) / (n - 1.0) * 100.0
     if constant is not None:
-        flat = (_quiet(np.nanmax, d, axis=-1, keepdims=True) == _quiet(np.nanmin, d, axis=-1, keepdims=True))
+        lo, hi = _nan_extremes(d)
+        flat = hi == lo
         out = np.where(flat & ~np.isnan(d), constant, out)
     return out
 
@@ -116,7 +127,7 @@ def zscore(x: np.ndarray, direction: int = 1, mean: float = 0.0, sd: float = 1.0
     s = _quiet(np.nanstd, d, axis=-1, ddof=1, keepdims=True)
     with np.errstate(invalid="ignore", divide="ignore"):
         out = (d - mu) / s * sd + mean
-    flat = np.isclose(s, 0.0) & ~np.isnan(d)
+    flat = _near_zero(s) & ~np.isnan(d)
     return np.where(flat, np.nan if constant is None else constant, out)
 
 

@@ -11,11 +11,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from qyb.engine.aggregate import aggregate
+from qyb.engine.aggregate import aggregate_children
 from qyb.engine.deductions import apply_deductions
 from qyb.engine.normalise import normalise, scale_index
 from qyb.engine.ranks import assign_stars, rank_desc
 from qyb.engine.steps import run_pipeline
+from qyb.engine.transforms import stack_columns
 from qyb.method import Group, Method
 
 __all__ = ["Scores", "score_values"]
@@ -101,16 +102,14 @@ def score_values(method: Method, values: np.ndarray, deductions: dict[str, np.nd
     piped = run_pipeline(method, values, present, attributes, unit_ids)
     values, present = piped.values, piped.present
     imputed = piped.imputed if imputed is None else (np.asarray(imputed, dtype=bool) | piped.imputed)
-    scores = np.stack([normalise(values[..., j], ind.normalise, ind.direction)
-                       for j, ind in enumerate(method.indicators)], axis=-1)
+    columns = [normalise(values[..., j], ind.normalise, ind.direction) for j, ind in enumerate(method.indicators)]
+    scores = stack_columns(columns, by_column=not values.flags.c_contiguous)  # the layout of the values
     position = {ind.code: j for j, ind in enumerate(method.indicators)}
     nodes: dict[str, np.ndarray] = {}
     for group in method.aggregation_order():
         children = method.children(group.code)
-        child_scores = np.stack([nodes[c.code] if isinstance(c, Group) else scores[..., position[c.code]]
-                                 for c in children], axis=-1)
-        weights = np.array([c.weight for c in children])
-        total = aggregate(child_scores, weights, group.aggregation)
+        child_scores = [nodes[c.code] if isinstance(c, Group) else columns[position[c.code]] for c in children]
+        total = aggregate_children(child_scores, [c.weight for c in children], group.aggregation)
         total = apply_deductions(total, method.deductions, group.code, deductions)
         nodes[group.code] = total
     index = scale_index(nodes[method.root.code], method.scale)

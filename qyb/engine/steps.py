@@ -132,6 +132,12 @@ def treat_step(method: Method, values: np.ndarray, present: np.ndarray) -> tuple
 
 
 # ---------------------------------------------------------------- the chain
+def has_steps(method: Method) -> bool:
+    """Does the method run any data step (impute, screen or treat)?"""
+    return method.impute is not None or method.screen is not None or any(ind.treat is not None
+                                                                          for ind in method.indicators)
+
+
 def run_pipeline(method: Method, values: np.ndarray, present: np.ndarray,
                  attributes: Mapping[str, np.ndarray] | None = None,
                  unit_ids: np.ndarray | None = None) -> PipelineResult:
@@ -142,7 +148,10 @@ def run_pipeline(method: Method, values: np.ndarray, present: np.ndarray,
     ``values`` (input), ``imputed``, ``screened`` and ``treated`` when run.
     """
     present = np.asarray(present, dtype=bool)
-    values = np.where(present[..., None], values, np.nan)
+    if not present.all():
+        values = np.where(present[..., None], values, np.nan)
+    elif has_steps(method):  # the steps reduce over units: in C order, as they always have (same bits)
+        values = np.ascontiguousarray(values)
     result = PipelineResult(values, np.zeros(values.shape, dtype=bool), present, {"values": values})
     if method.impute is not None:
         result.values, result.imputed, record = impute_step(method.impute, result.values, present, attributes)

@@ -190,14 +190,28 @@ def robust_value(t: dict, m: dict, inputs: Inputs) -> np.ndarray:
     return bounded(reduction(pooled_mean(stack), base, floor), t.get("bound"))
 
 
-def indicator_values(method: Method, inputs: Inputs) -> np.ndarray:
-    """All indicators stacked on the last axis: shape (..., units, indicators).
+def indicator_values(method: Method, inputs: Inputs, by_indicator: bool = False) -> np.ndarray:
+    """All indicators stacked on the last axis: shape (..., units, indicators); with ``by_indicator``
+    each indicator's values are contiguous in memory (the same array values; the Monte Carlo paths
+    score in that layout, :func:`qyb.engine.score.stack_last`).
 
     References
     ----------
     qyb design notes (docs/design.md): the barometer's scoring rules where the town's scheme is not
         public.
     """
-    cols = [indicator_value(method, ind, inputs) for ind in method.indicators]
-    shape = np.broadcast_shapes(*(c.shape for c in cols))
-    return np.stack([np.broadcast_to(c, shape) for c in cols], axis=-1)
+    return stack_columns([indicator_value(method, ind, inputs) for ind in method.indicators], by_indicator)
+
+
+def stack_columns(columns: list, by_column: bool = False) -> np.ndarray:
+    """``np.stack(columns, axis=-1)`` (broadcast to one shape); with ``by_column`` the same values laid out
+    column by column (a (..., n) view of an (n, ...) array), so that each column stays contiguous.
+    The engine's Monte Carlo paths keep that layout from the transforms to the aggregation: nothing is
+    interleaved and split again."""
+    shapes = {np.shape(c) for c in columns}
+    if len(shapes) > 1:
+        shape = np.broadcast_shapes(*shapes)
+        columns = [np.broadcast_to(c, shape) for c in columns]
+    if by_column:
+        return np.moveaxis(np.stack(columns, axis=0), 0, -1)
+    return np.stack(columns, axis=-1)
