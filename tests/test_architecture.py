@@ -1,6 +1,6 @@
 """The package tree shows the flow of a month, and no stage reaches into a later one.
 
-Stages, in order: foundation (errors, paths, vocab) -> data -> method -> engine -> sample ->
+Stages, in order: foundation (errors, paths, vocab, parallel) -> data -> method -> engine -> sample ->
 movements | review -> edition -> plots -> report -> the command line and the reference code.
 ``qyb.stats`` is generic: it imports nothing else of qyb, and any stage may use it. The edition's
 convenience methods import later stages inside the method bodies (it is the façade over them);
@@ -20,7 +20,7 @@ from qyb.paths import NOTEBOOKS
 PACKAGE = Path(qyb.__file__).resolve().parent
 
 STAGES = {
-    "qyb.errors": 0, "qyb.paths": 0, "qyb.vocab": 0,
+    "qyb.errors": 0, "qyb.paths": 0, "qyb.vocab": 0, "qyb.parallel": 0,
     "qyb.data": 1, "qyb.method": 2, "qyb.engine": 3, "qyb.sample": 4,
     "qyb.movements": 5, "qyb.review": 5, "qyb.edition": 6, "qyb.plots": 7, "qyb.report": 8,
     "qyb.cli": 9, "qyb.reference": 9, "qyb.examples": 9, "qyb.weights": 9, "qyb": 9,
@@ -111,7 +111,7 @@ def test_ls_qyb_shows_the_stages():
         assert (PACKAGE / package / "__init__.py").is_file(), package
     assert "edition.py" in entries
     flat = sorted(p.name for p in PACKAGE.glob("*.py") if p.name != "__init__.py")
-    assert flat == ["cli.py", "edition.py", "errors.py", "paths.py", "vocab.py", "weights.py"], flat
+    assert flat == ["cli.py", "edition.py", "errors.py", "parallel.py", "paths.py", "vocab.py", "weights.py"], flat
 
 
 # ---------------------------------------------------------------- notebooks are thin

@@ -29,11 +29,15 @@ ranks by the inverted empirical CDF: the smallest rank r with ``F(r) >= q``, so 
 ``p_top3 = P(rank* <= 3)`` and ``p_same_stars``; then the index interval, the settings and
 ``interval_method``, which says which model made every column.
 
-Memory does not grow with the ranks drawn: draws are scored ``chunk`` at a time and tallied
-into per-unit rank histograms (``units x town size`` counts; towns of any size); the index
-quantiles keep the drawn indices as float32 (4 bytes per draw and unit). Ranks come from the
-engine's sort-based :func:`qyb.engine.rank_desc`, never a units x units comparison. The same
-seed gives the same figures whatever the chunk size.
+Memory does not grow with the ranks drawn: draws are made ``chunk`` at a time (:func:`chunk_size`:
+about 200 MB of drawn figures; only the cells the method reads are drawn), scored in blocks of
+draws small enough for the CPU cache (:func:`qyb.engine.draws.draw_blocks`), every town at once
+(towns as blocks of the unit axis, :class:`qyb.engine.draws.TownLayout`), and tallied into per-unit
+rank histograms (``units x town size`` counts; towns of any size); the index quantiles keep the
+drawn indices as float32 (4 bytes per draw and unit). Measures are drawn, and blocks scored, on
+the threads of :mod:`qyb.parallel` (every measure has its own random stream). Ranks come from the
+engine's sort-based :func:`qyb.engine.rank_desc`, never a units x units comparison. The same seed
+gives the same figures whatever the chunk, the block and the threads.
 """
 from __future__ import annotations
 
@@ -45,8 +49,9 @@ import pandas as pd
 from qyb.data.months import add_months, month_range
 from qyb.data.panel import Panel
 from qyb.engine import PanelInputs
-from qyb.engine.draws import RankTally, score_inputs, unit_groups
+from qyb.engine.draws import RankTally, draw_blocks, score_blocks, score_inputs, town_layout, unit_groups
 from qyb.method import Method
+from qyb.parallel import run_tasks
 from qyb.sample.bootstrap import (
     DISPERSION_WINDOW,
     RESAMPLING_METHOD,
@@ -58,7 +63,7 @@ from qyb.sample.bootstrap import (
     resampled_measures,
     zero_prior_means,
 )
-from qyb.sample.model import measures_read
+from qyb.sample.model import cells_read, measures_read
 from qyb.sample.posterior import POSTERIOR_WINDOW, fit_posterior, posterior_tally
 from qyb.vocab import RANK_INTERVAL_SEED
 
@@ -96,10 +101,16 @@ RANK_INTERVAL_COLUMNS = ("unit_id", "rank", "rank_median", "rank_p05", "rank_p95
 CHUNK_BYTES = 192 * 2 ** 20
 
 
-def chunk_size(n_units: int, n_indicators: int, requested: int | None = None, months: int = 1) -> int:
-    """Draws per chunk: ``requested``, or as many as keep one chunk's arrays within :data:`CHUNK_BYTES`
-    (about 40 float64 arrays of draws x units x indicators live at once while a chunk is scored)."""
-    per_draw = 8 * max(n_units, 1) * (40 * max(n_indicators, 1) + 20 * months)
+def chunk_size(n_units: int, cells: int, requested: int | None = None) -> int:
+    """Draws per chunk: ``requested``, or as many as keep one chunk's arrays within :data:`CHUNK_BYTES`.
+
+    A chunk holds its drawn figures: ``cells`` (measure, month) figures per unit and draw, each
+    drawn as a truth and as a fresh month, with the unit rates and the scores kept, about
+    ``2 cells + 30`` numbers of 8 bytes per unit and draw. The engine scores a chunk in blocks
+    that fit the CPU cache (:func:`qyb.engine.draws.draw_blocks`), whose working arrays do not
+    grow with the chunk.
+    """
+    per_draw = 8 * max(n_units, 1) * (2 * max(cells, 1) + 30)
     fit = max(1, CHUNK_BYTES // per_draw)
     return int(requested) if requested else int(fit)
 
@@ -140,10 +151,6 @@ class RankDraws:
     seed: int | None
 
 
-def _town_size(groups: np.ndarray) -> int:
-    return int(np.unique(groups, return_counts=True)[1].max())
-
-
 def rank_draws(panel: Panel, month: str, method: Method, n_draws: int = 2000,
                seed: int | None = DEFAULT_SEED, model: str = "posterior", distribution: str = "auto",
                window: int | None = None, alpha: float = 0.05, group_key: str = "town",
@@ -157,38 +164,39 @@ def rank_draws(panel: Panel, month: str, method: Method, n_draws: int = 2000,
     """
     if model not in MODELS:
         raise ValueError(f"model must be one of {MODELS}, got {model!r}")
-    groups = unit_groups(panel.units, group_key)
-    U, I = len(panel.units), len(method.indicators)
-    months_read = len(method.months_read(month))
-    chunk = chunk_size(U, I, chunk, months_read)
+    layout = town_layout(unit_groups(panel.units, group_key))
+    U = len(panel.units)
+    chunk = chunk_size(U, sum(len(m) for m in cells_read(method, month).values()), chunk)
     observed = PanelInputs(panel, [month], method.history_needed())
-    nominal = score_inputs(method, DrawInputs(observed, {}), groups)
+    nominal = score_inputs(method, DrawInputs(observed, {}), layout)
     n_stars = nominal.stars
     dispersion = None
     if model == "posterior":
         post = fit_posterior(panel, month, method, window or POSTERIOR_WINDOW)
-        tally = posterior_tally(post, method, month, n_draws, seed, n_stars, groups, chunk)
+        tally = posterior_tally(post, method, month, n_draws, seed, n_stars, layout, chunk)
         label = POSTERIOR_METHOD.format(months=post.notes["months"])
     else:
-        tally = RankTally(U, _town_size(groups), n_stars)
+        tally = RankTally(U, layout.town_size, n_stars, n_draws=n_draws)
         dispersion = _bootstrap(panel, month, method, n_draws, seed, distribution, window or DISPERSION_WINDOW,
-                                alpha, groups, chunk, tally)
+                                alpha, layout, chunk, tally)
         label = RESAMPLING_METHOD + "; negative binomial for: " + (
             ", ".join(dispersion.loc[dispersion["distribution"] != "poisson", "measure"]) or "none")
     return RankDraws(method, month, panel.units, nominal.rank, n_stars, nominal.index, tally, int(n_draws), model,
                      label, dispersion, seed)
 
 
-def _bootstrap(panel, month, method, n_draws, seed, distribution, window, alpha, groups, chunk, tally):
+def _bootstrap(panel, month, method, n_draws, seed, distribution, window, alpha, layout, chunk, tally):
     """The bootstrap model's draws (see :mod:`qyb.sample.bootstrap`), tallied chunk by chunk."""
     months = [m for m in month_range(add_months(month, -max(window, method.history_needed())), month)
               if m in panel.month_pos]
     read = measures_read(method)
     data = np.stack([panel.cube(c, months) for c in read], axis=-1)
     settings = bootstrap_settings(data, months, read, panel.units, month, method, seed, distribution, window, alpha)
-    for inputs in bootstrap_chunks(data, months, read, panel.units, month, settings, n_draws, chunk):
-        scored = score_inputs(method, inputs, groups)
-        tally.add(scored.rank, scored.index, scored.stars)
+    for inputs in bootstrap_chunks(data, months, read, panel.units, month, settings, n_draws, chunk, run_tasks):
+        d = next(iter(inputs.draws.values())).shape[-2]
+        scored = score_blocks(method, [inputs.take_draws(part) for part in draw_blocks(d, len(panel.units))], layout)
+        index, rank, stars = (np.concatenate([s[k] for s in scored], axis=-2) for k in range(3))
+        tally.add(rank, index, stars)
     return settings.dispersion
 
 

@@ -243,10 +243,10 @@ class BootstrapInputs:
     anything else (other measures, every lag) is the observed figure, broadcast over the draws."""
 
     def __init__(self, data: np.ndarray, months: list[str], measures, units: pd.DataFrame, month: str,
-                 draws: dict[str, np.ndarray]):
+                 draws: dict[str, np.ndarray], month_pos: dict | None = None, measure_pos: dict | None = None):
         self.data = data
-        self.month_pos = {m: t for t, m in enumerate(months)}
-        self.measure_pos = {c: k for k, c in enumerate(measures)}
+        self.month_pos = month_pos or {m: t for t, m in enumerate(months)}
+        self.measure_pos = measure_pos or {c: k for k, c in enumerate(measures)}
         self.units = units
         self.month = month
         self.draws = draws
@@ -258,6 +258,11 @@ class BootstrapInputs:
         if lag == 0 and code in self.draws:
             return self.draws[code]
         return self.observed(code, lag)[..., None, :]
+
+    def take_draws(self, part: slice) -> BootstrapInputs:
+        """The same inputs for the draws ``part`` only."""
+        return BootstrapInputs(self.data, [], {}, self.units, self.month, {c: v[..., part, :] for c, v in self.draws.items()},
+                               self.month_pos, self.measure_pos)
 
     def attribute(self, code: str) -> np.ndarray:
         return pd.to_numeric(self.units[code], errors="coerce").to_numpy(dtype=float)
@@ -277,22 +282,25 @@ def bootstrap_settings(data: np.ndarray, months: list[str], measures, units: pd.
 
 
 def bootstrap_chunks(data: np.ndarray, months: list[str], measures, units: pd.DataFrame, month: str,
-                     settings: BootstrapDraws, n_draws: int, chunk: int):
+                     settings: BootstrapDraws, n_draws: int, chunk: int, run=None):
     """Bootstrap draws of ``month`` from observed ``data`` (..., months, units, measures), ``chunk`` at a time.
 
     ``months`` must hold the month and the method's lags; ``settings`` from :func:`bootstrap_settings`.
-    Yields :class:`BootstrapInputs` whose drawn measures have shape (..., d, units).
+    Yields :class:`BootstrapInputs` whose drawn measures have shape (..., d, units). ``run`` (a map
+    over tasks, e.g. :func:`qyb.parallel.run_tasks`) may draw the measures at the same time.
     """
     pos = {c: k for k, c in enumerate(measures)}
     count_rng, pair_rng = settings.streams()
     t = months.index(month)
+    run = run or (lambda tasks: [task() for task in tasks])
     done = 0
     while done < n_draws:
         d = min(chunk, n_draws - done)
-        draws = {c: draw_counts(data[..., t, :, pos[c]], d, count_rng[c][0], settings.sizes[c], count_rng[c][1],
-                                settings.priors[c]) for c in settings.counts}
-        for handled, total in settings.pairs:
-            draws[handled] = draw_handled(data[..., t, :, pos[handled]], data[..., t, :, pos[total]], d,
-                                          *pair_rng[handled])
+        tasks = [lambda c=c, d=d: draw_counts(data[..., t, :, pos[c]], d, count_rng[c][0], settings.sizes[c],
+                                              count_rng[c][1], settings.priors[c]) for c in settings.counts]
+        tasks += [lambda h=h, total=total, d=d: draw_handled(data[..., t, :, pos[h]], data[..., t, :, pos[total]],
+                                                             d, *pair_rng[h]) for h, total in settings.pairs]
+        drawn = run(tasks)  # every measure has its own streams: any order, any thread, the same numbers
+        draws = dict(zip([*settings.counts, *(h for h, _ in settings.pairs)], drawn))
         yield BootstrapInputs(data, months, measures, units, month, draws)
         done += d

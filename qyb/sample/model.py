@@ -214,6 +214,18 @@ class MonthSampler:
         g = rng.standard_gamma(np.broadcast_to(shape, mean.shape)) / shape
         return np.maximum(np.where(finite[:, None, None], mean * g, mean), 0.0)
 
+    def months_of(self, code: str) -> list[str]:
+        """The months drawn of ``code`` (in the model's order)."""
+        rows = self.rows[code]
+        return list(self.model.months) if rows is None else [self.model.months[r] for r in rows]
+
+    def _within_total(self, code: str):
+        """Positions of a handled measure's drawn months among its total's drawn months."""
+        rows, total_rows = self.rows[code], self.rows[self.model.total_of(code)]
+        if rows is None:
+            return slice(None)
+        return np.searchsorted(np.arange(len(self.model.months)) if total_rows is None else total_rows, rows)
+
     def draw(self, d: int, truths=None) -> np.ndarray:
         """The next ``d`` draws; ``truths`` (d,) picks the truth of each draw (default: the next ``d``
         truths in order, or the one truth)."""
@@ -221,34 +233,57 @@ class MonthSampler:
         mu = self._rows(m.expected, d, 3, truths)
         sizes = self._rows(m.size, d, 1, truths)  # (d, K)
         sds = self._rows(m.rate_sd, d, 1, truths)
+        means = {code: np.ascontiguousarray(mu[..., m.measure_pos[code]][:, self._sel(code)]) for code in self.codes}
+        drawn = self.draw_cells(means, sizes, sds)
         out = np.full((mu.shape[-1], *mu.shape[:-1]), np.nan)  # measure-major: each measure contiguous
-        order = sorted(self.codes, key=lambda c: m.kind[m.measure_pos[c]] == "handled")  # totals first
-        for code in order:
-            k = m.measure_pos[code]
-            kind = m.kind[k]
-            rows = self.rows[code]
-            sel = slice(None) if rows is None else rows
-            mean = np.ascontiguousarray(mu[..., k][:, sel])
-            if kind == "fixed":
-                value = mean
-            elif kind == "count":
-                value = self.streams[code, "poisson"].poisson(self._noisy(code, mean, sizes[:, k]))
-            else:
-                t = m.measure_pos[m.total_of(code)]
-                mt = mu[..., t][:, sel]
-                with np.errstate(invalid="ignore", divide="ignore"):
-                    p = np.where(mt > 0, mean / np.where(mt > 0, mt, 1.0), 0.0)
-                sd = sds[:, k]
-                if (sd > 0).any():
-                    noise = self.streams[code, "normal"].standard_normal(p.shape)
-                    p += (sd[0] if np.all(sd == sd[0]) else sd[:, None, None]) * noise
-                total = out[t][:, sel].astype(np.int64)
-                value = self.streams[code, "binomial"].binomial(total, np.clip(p, 0.0, 1.0))
-            if rows is None:
-                out[k] = value
-            else:
-                out[k][:, rows] = value
+        for code, value in drawn.items():
+            out[m.measure_pos[code]][:, self._sel(code)] = value
         out = np.moveaxis(out, 0, -1)
         self.done += d
         return out
 
+    def _sel(self, code: str):
+        rows = self.rows[code]
+        return slice(None) if rows is None else rows
+
+    def draw_cells(self, means: dict[str, np.ndarray], sizes: np.ndarray, sds: np.ndarray,
+                   run=None) -> dict[str, np.ndarray]:
+        """Draw every measure from its expected figures ``means[code]`` (d, months drawn of it
+        (:meth:`months_of`), units): code -> drawn figures of that shape.
+
+        ``sizes`` / ``sds`` (d, measures): the month noise of each draw. Every measure consumes only
+        its own streams, so ``run`` (a map over tasks, e.g. :func:`qyb.parallel.run_tasks`)
+        may draw the measures at the same time: counts and fixed figures first, then each handled
+        measure from its drawn total; the numbers are those of drawing one measure after another.
+        """
+        m = self.model
+        run = run or (lambda tasks: [task() for task in tasks])
+        first = [c for c in self.codes if m.kind[m.measure_pos[c]] != "handled"]  # totals before handled
+        then = [c for c in self.codes if m.kind[m.measure_pos[c]] == "handled"]
+        drawn: dict[str, np.ndarray] = {}
+        for wave in (first, then):
+            wave = sorted(wave, key=lambda code: -means[code][..., 0].size * means[code].shape[-1])  # longest first
+            results = run([lambda code=code: self._draw_one(code, means, sizes, sds, drawn) for code in wave])
+            drawn.update(zip(wave, results))
+        return drawn
+
+    def _draw_one(self, code: str, means: dict, sizes: np.ndarray, sds: np.ndarray, drawn: dict) -> np.ndarray:
+        m = self.model
+        k = m.measure_pos[code]
+        kind = m.kind[k]
+        mean = means[code]
+        if kind == "fixed":
+            return mean
+        if kind == "count":
+            return self.streams[code, "poisson"].poisson(self._noisy(code, mean, sizes[:, k]))
+        total_code = m.total_of(code)
+        within = self._within_total(code)
+        mt = means[total_code][:, within]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            p = np.where(mt > 0, mean / np.where(mt > 0, mt, 1.0), 0.0)
+        sd = sds[:, k]
+        if (sd > 0).any():
+            noise = self.streams[code, "normal"].standard_normal(p.shape)
+            p += (sd[0] if np.all(sd == sd[0]) else sd[:, None, None]) * noise
+        total = drawn[total_code][:, within].astype(np.int64)
+        return self.streams[code, "binomial"].binomial(total, np.clip(p, 0.0, 1.0))

@@ -53,7 +53,8 @@ from qyb.method import Method
 from qyb.sample.model import MonthModel, cells_read, measures_read, stream
 
 __all__ = ["MIN_MONTH_TOTAL", "POSTERIOR_WINDOW", "Posterior", "fit_posterior", "fit_arrays", "fit_counts",
-           "fit_pairs", "posterior_months", "posterior_chunks", "posterior_tally", "PosteriorChunk"]
+           "fit_pairs", "posterior_months", "posterior_cells", "posterior_chunks", "posterior_tally", "CellDraws",
+           "PosteriorChunk"]
 
 #: months of data the posterior is fitted on (ending at the scored month), at least
 POSTERIOR_WINDOW = 12
@@ -224,18 +225,28 @@ class Posterior:
                 rate_sd.append(np.zeros(lead))
         return tuple(kind), np.stack(size, axis=-1), np.stack(rate_sd, axis=-1)
 
+    def cell_values(self, theta: dict, p: dict, cells: dict[str, list[str]]) -> dict[str, np.ndarray]:
+        """Expected figures of the cells ``cells`` (measure -> months) for unit draws ``theta`` / ``p``
+        (..., n, U): measure -> (..., n, len(months), U). A count is ``theta e_ut``, a fixed figure is
+        as observed, a handled figure ``total x p``; a handled measure's total must be among ``cells``
+        at (at least) the same months."""
+        out: dict[str, np.ndarray] = {}
+        for code, months in cells.items():
+            rows = [self.months.index(m) for m in months]
+            if code in self.counts:
+                out[code] = theta[code][..., :, None, :] * self.counts[code].exposure[..., None, rows, :]
+            elif code in self.fixed:
+                out[code] = self.fixed[code][..., None, rows, :]
+        for code in self.pairs:
+            if code in cells:
+                total = MEASURE_BY_CODE[code].total
+                within = [cells[total].index(m) for m in cells[code]]
+                out[code] = out[total][..., within, :] * p[code][..., :, None, :]
+        return {c: out[c] for c in cells}
+
     def _expected(self, theta: dict, p: dict, months: list[str]) -> np.ndarray:
         """(..., n, months, units, measures) expected figures for unit draws ``theta`` / ``p`` (..., n, U)."""
-        rows = [self.months.index(m) for m in months]
-        parts: dict[str, np.ndarray] = {}
-        for code in self.measures:
-            if code in self.counts:
-                e = self.counts[code].exposure[..., None, rows, :]
-                parts[code] = theta[code][..., :, None, :] * e
-            elif code in self.fixed:
-                parts[code] = self.fixed[code][..., None, rows, :]
-        for code in self.pairs:
-            parts[code] = parts[MEASURE_BY_CODE[code].total] * p[code][..., :, None, :]
+        parts = self.cell_values(theta, p, {c: list(months) for c in self.measures})
         out = [parts[c] for c in self.measures]
         shape = np.broadcast_shapes(*(o.shape for o in out))
         stacked = np.empty((len(out), *shape))  # measure-major, so every measure is contiguous
@@ -256,6 +267,32 @@ class Posterior:
         """One random stream per measure (:func:`qyb.sample.model.stream`), for :meth:`draw_truths`."""
         return {code: stream(seed, "posterior", code) for code in (*self.counts, *self.pairs)}
 
+    def draw_rates(self, n_draws: int, seed: int | None, streams: dict[str, np.random.Generator] | None = None,
+                   run=None) -> tuple[dict, dict]:
+        """``n_draws`` true relative risks ``theta`` (counts) and attainment rates ``p`` (pairs) per unit from
+        the posterior: measure -> (..., n_draws, U). Every measure has its own stream (``streams``, from
+        :meth:`streams`, carry on between chunks), so ``run`` (a map over tasks, e.g.
+        :func:`qyb.parallel.run_tasks`) may draw them at the same time, with the same numbers."""
+        lead = self.lead
+        streams = streams if streams is not None else self.streams(seed)
+        run = run or (lambda tasks: [task() for task in tasks])
+
+        def theta(code):
+            fit = self.counts[code]
+            shape = (*lead, n_draws, fit.shape.shape[-1])
+            return streams[code].standard_gamma(np.broadcast_to(fit.shape[..., None, :], shape)) \
+                / fit.rate[..., None, :]
+
+        def rate(code):
+            fit = self.pairs[code]
+            shape = (*lead, n_draws, fit.a.shape[-1])
+            return streams[code].beta(np.broadcast_to(fit.a[..., None, :], shape),
+                                      np.broadcast_to(fit.b[..., None, :], shape))
+
+        tasks = [lambda c=c: theta(c) for c in self.counts] + [lambda c=c: rate(c) for c in self.pairs]
+        drawn = run(tasks)
+        return dict(zip(self.counts, drawn[:len(self.counts)])), dict(zip(self.pairs, drawn[len(self.counts):]))
+
     def draw_truths(self, n_draws: int, seed: int | None, months: list[str] | None = None,
                     streams: dict[str, np.random.Generator] | None = None) -> MonthModel:
         """``n_draws`` truths from the posterior: a :class:`MonthModel` whose ``expected`` has shape
@@ -267,16 +304,7 @@ class Posterior:
         """
         months = months or self.months
         lead = self.lead
-        streams = streams if streams is not None else self.streams(seed)
-        theta, p = {}, {}
-        for code, fit in self.counts.items():
-            shape = (*lead, n_draws, fit.shape.shape[-1])
-            theta[code] = streams[code].standard_gamma(np.broadcast_to(fit.shape[..., None, :], shape)) \
-                / fit.rate[..., None, :]
-        for code, fit in self.pairs.items():
-            shape = (*lead, n_draws, fit.a.shape[-1])
-            p[code] = streams[code].beta(np.broadcast_to(fit.a[..., None, :], shape),
-                                         np.broadcast_to(fit.b[..., None, :], shape))
+        theta, p = self.draw_rates(n_draws, seed, streams)
         expected = self._expected(theta, p, months)
         kind, size, rate_sd = self._kinds()
         size = np.broadcast_to(size[..., None, :], (*lead, n_draws, size.shape[-1]))
@@ -345,59 +373,93 @@ class PosteriorChunk:
     fresh_stars: np.ndarray | None
 
 
-def posterior_chunks(post: Posterior, method: Method, month: str, n_draws: int, seed: int | None,
-                     chunk: int = 1000, fresh: bool = True, groups: np.ndarray | None = None):
-    """Score ``n_draws`` posterior truths of ``month`` under ``method``, ``chunk`` draws at a time.
+@dataclass
+class CellDraws:
+    """One chunk of posterior draws as cells (measure -> (..., d, months of the measure, units)): the
+    expected figures of the drawn truths and, when asked for, a fresh month drawn from each."""
 
-    Yields :class:`PosteriorChunk`. Truths are drawn for the months the method reads (the month and
-    the baselines of every 压降率) with :meth:`Posterior.draw_truths`, scored as noise-free figures;
-    with ``fresh`` a month of raw figures is drawn from each truth (:class:`~qyb.sample.model.MonthSampler`,
-    the fitted month noise) and scored as published. The same seed gives the same draws whatever
-    ``chunk`` is (for a single panel; several simulated panels are drawn in one chunk).
+    start: int
+    n: int  # draws in the chunk
+    months: dict[str, list[str]]
+    truth: dict[str, np.ndarray]
+    fresh: dict[str, np.ndarray] | None
+
+
+def posterior_cells(post: Posterior, method: Method, month: str, n_draws: int, seed: int | None,
+                    chunk: int = 1000, fresh: bool = True):
+    """Draw ``n_draws`` posterior truths of ``month`` (and a fresh month from each), ``chunk`` at a time.
+
+    Yields :class:`CellDraws` with the cells the method reads (each measure at the month and the
+    baselines of every 压降率, :func:`~qyb.sample.model.cells_read`) and no other: the unit rates
+    with :meth:`Posterior.draw_rates`, their expected figures with :meth:`Posterior.cell_values`,
+    the fresh month with :meth:`~qyb.sample.model.MonthSampler.draw_cells` (the fitted month noise).
+    The measures are drawn on the threads (:mod:`qyb.parallel`); every measure has its own
+    streams, so the numbers depend only on the seed and ``n_draws`` (for a single panel; several
+    simulated panels are drawn in one chunk).
     """
-    from qyb.engine.draws import ArrayInputs, score_inputs, unit_groups
+    from qyb.parallel import run_tasks
 
     months = [m for m in post.months if m in set(method.months_read(month))]
-    cells = cells_read(method, month)
-    groups = unit_groups(post.units) if groups is None else groups
     lead = post.lead
     if lead:
         chunk = n_draws
-    sampler = None
+    sampler = post.mean_model(months).sampler(seed, cells_read(method, month))
+    cells = {code: sampler.months_of(code) for code in sampler.codes}
+    _, size, rate_sd = post._kinds()
     streams = post.streams(seed)
     done = 0
     while done < n_draws:
         d = min(chunk, n_draws - done)
-        truths = post.draw_truths(d, seed, months, streams)
-        inputs = ArrayInputs(truths.expected, months, truths.measures, post.units, month, noise_free=True)
-        true = score_inputs(method, inputs, groups)
-        fresh_stars = None
+        theta, p = post.draw_rates(d, seed, streams, run=run_tasks)
+        truth = post.cell_values(theta, p, cells)
+        data = None
         if fresh:
-            sampler = truths.sampler(seed, cells) if sampler is None else _continue(sampler, truths)
-            data = sampler.draw(int(np.prod(truths.expected.shape[:-3])))
-            data = data.reshape(truths.expected.shape)
-            fresh_scores = score_inputs(method, ArrayInputs(data, months, truths.measures, post.units, month), groups)
-            fresh_stars = fresh_scores.stars
-        yield PosteriorChunk(done, true.index, true.rank, true.stars, fresh_stars)
+            shape = {c: (*lead, d, *v.shape[-2:]) for c, v in truth.items()}
+            means = {c: np.broadcast_to(v, shape[c]).reshape(-1, *shape[c][-2:]) for c, v in truth.items()}
+            per_draw = [np.broadcast_to(a[..., None, :], (*lead, d, a.shape[-1])).reshape(-1, a.shape[-1])
+                        for a in (size, rate_sd)]
+            drawn = sampler.draw_cells(means, *per_draw, run=run_tasks)
+            data = {c: v.reshape(shape[c]) for c, v in drawn.items()}
+        yield CellDraws(done, d, cells, truth, data)
         done += d
 
 
-def _continue(sampler, truths: MonthModel):
-    """The sampler's streams carried on to the next chunk's truths."""
-    sampler.model = truths
-    sampler.done = 0
-    return sampler
+def posterior_chunks(post: Posterior, method: Method, month: str, n_draws: int, seed: int | None,
+                     chunk: int = 1000, fresh: bool = True, groups=None, block: int | None = None):
+    """Score ``n_draws`` posterior truths of ``month`` under ``method``, ``chunk`` draws at a time.
+
+    Yields :class:`PosteriorChunk`. The draws are :func:`posterior_cells`'; the truths are scored as
+    noise-free figures and the fresh months as published, in blocks of ``block`` draws (default
+    :func:`~qyb.engine.draws.draw_blocks`: arrays that stay in the CPU cache) on the threads
+    (:func:`~qyb.engine.draws.score_blocks`). The same seed gives the same figures whatever
+    ``chunk``, ``block`` and the threads are. ``groups``: the towns, as labels or a
+    :class:`~qyb.engine.draws.TownLayout`.
+    """
+    from qyb.engine.draws import CellInputs, draw_blocks, score_blocks, town_layout, unit_groups
+
+    layout = town_layout(unit_groups(post.units) if groups is None else groups)
+    per_block = len(post.units) * max(int(np.prod(post.lead)), 1)
+    attributes: dict = {}  # unit attributes (population), read once
+    for part in posterior_cells(post, method, month, n_draws, seed, chunk, fresh):
+        inputs = [CellInputs(part.truth, part.months, post.units, month, noise_free=True, attributes=attributes)]
+        if fresh:
+            inputs.append(CellInputs(part.fresh, part.months, post.units, month, attributes=attributes))
+        blocks = draw_blocks(part.n, per_block, block)
+        scored = score_blocks(method, [i.take_draws(b) for i in inputs for b in blocks], layout)
+        true = [np.concatenate([s[k] for s in scored[:len(blocks)]], axis=-2) for k in range(3)]
+        fresh_stars = np.concatenate([s[2] for s in scored[len(blocks):]], axis=-2) if fresh else None
+        yield PosteriorChunk(part.start, *true, fresh_stars)
 
 
 def posterior_tally(post: Posterior, method: Method, month: str, n_draws: int, seed: int | None,
-                    published_stars: np.ndarray, groups: np.ndarray | None = None, chunk: int = 1000):
+                    published_stars: np.ndarray, groups=None, chunk: int = 1000):
     """Tally ``n_draws`` posterior draws of ``month`` (:func:`posterior_chunks`) per unit: the true ranks
-    and indices, and how often a fresh month gives ``published_stars`` (a :class:`qyb.engine.draws.RankTally`)."""
-    from qyb.engine.draws import RankTally, unit_groups
+    and indices, and how often a fresh month gives ``published_stars`` (a :class:`qyb.engine.draws.RankTally`).
+    ``groups``: the towns, as labels or a :class:`~qyb.engine.draws.TownLayout`."""
+    from qyb.engine.draws import RankTally, town_layout, unit_groups
 
-    groups = unit_groups(post.units) if groups is None else groups
-    town = int(np.unique(groups, return_counts=True)[1].max())
-    tally = RankTally(len(post.units), town, published_stars)
-    for part in posterior_chunks(post, method, month, n_draws, seed, chunk, groups=groups):
+    layout = town_layout(unit_groups(post.units) if groups is None else groups)
+    tally = RankTally(len(post.units), layout.town_size, published_stars, n_draws=n_draws)
+    for part in posterior_chunks(post, method, month, n_draws, seed, chunk, groups=layout):
         tally.add(part.true_rank, part.true_index, part.fresh_stars)
     return tally
