@@ -57,7 +57,8 @@ def weighted_arithmetic_of(children: list, weights) -> np.ndarray:
     """The children held as separate arrays (the engine's layout): :func:`weighted_arithmetic`, to the bit."""
     xs = [np.asarray(x, dtype=float) for x in children]
     ws = [np.asarray(w, dtype=float) for w in weights]
-    if not any(np.isnan(x).any() for x in xs):  # nothing missing: the weights' sum is the same everywhere
+    if not any(np.isnan(np.add.reduce(x, axis=None)) for x in xs):  # a NaN makes the sum NaN: none missing,
+        # so the weights' sum is the same everywhere
         wsum = pairwise_sum(ws)
         terms = [w * x for w, x in zip(ws, xs)]
     else:

@@ -143,12 +143,13 @@ def town_layout(groups) -> TownLayout:
 
 
 def score_grouped(method: Method, values: np.ndarray, deductions: dict | None = None,
-                  groups: np.ndarray | TownLayout | None = None) -> Scores:
+                  groups: np.ndarray | TownLayout | None = None, lean: bool = False) -> Scores:
     """:func:`qyb.engine.score_values` with normalisation, ranks and stars within each group (town).
 
     ``values`` (..., units, indicators); ``deductions`` measure -> (..., units); ``groups`` (units,)
     labels or their :class:`TownLayout` (None: one group). Units are laid out as (groups, largest
     group) padded blocks and scored in one call; the result is returned on the original unit axis.
+    ``lean``: without the indicator scores (:func:`qyb.engine.score_values`).
 
     References
     ----------
@@ -160,24 +161,24 @@ def score_grouped(method: Method, values: np.ndarray, deductions: dict | None = 
     deductions = {k: np.broadcast_to(np.asarray(v, dtype=float), shape) for k, v in (deductions or {}).items()}
     layout = None if groups is None else town_layout(groups)
     if layout is None or layout.single:
-        return score_values(method, values, deductions or None)
+        return score_values(method, values, deductions or None, lean=lean)
     lead = shape[:-1]
     G, S = layout.pos.shape
     if layout.reshape:  # units already town by town, towns of one size: blocks are a view
         blocks = values.reshape(*lead, G, S, values.shape[-1])
         block_ded = {k: v.reshape(*lead, G, S) for k, v in deductions.items()}
-        scored = score_values(method, blocks, block_ded or None)
+        scored = score_values(method, blocks, block_ded or None, lean=lean)
         return scored.map(lambda a: a.reshape(*lead, layout.n_units, *a.shape[len(lead) + 2:]))
     pos = layout.pos
     pad = np.concatenate([values, np.full((*lead, 1, values.shape[-1]), np.nan)], axis=-2)
     blocks = pad[..., pos, :]  # (..., G, Umax, I)
     present = np.broadcast_to(pos >= 0, blocks.shape[:-1])
     block_ded = {k: np.concatenate([v, np.zeros((*lead, 1))], axis=-1)[..., pos] for k, v in deductions.items()}
-    scored = score_values(method, blocks, block_ded or None, present)
+    scored = score_values(method, blocks, block_ded or None, present, lean=lean)
     return scored.take((*(slice(None) for _ in lead), layout.inverse, layout.slot))
 
 
-def score_inputs(method: Method, inputs, groups: np.ndarray | None = None) -> Scores:
+def score_inputs(method: Method, inputs, groups: np.ndarray | TownLayout | None = None, lean: bool = False) -> Scores:
     """Indicator values of ``inputs`` (:func:`qyb.engine.indicator_values`) scored by :func:`score_grouped`.
 
     References
@@ -187,7 +188,7 @@ def score_inputs(method: Method, inputs, groups: np.ndarray | None = None) -> Sc
     """
     values = indicator_values(method, inputs, by_indicator=True)
     deductions = deduction_counts(method, inputs)
-    return score_grouped(method, values, deductions, groups)
+    return score_grouped(method, values, deductions, groups, lean)
 
 
 #: drawn indices turned into float64 at once for their quantiles (a block of units)
@@ -209,8 +210,10 @@ def score_blocks(method: Method, inputs: list, groups=None, fields: tuple[str, .
     Draws are scored independently, so the figures are those of scoring the inputs one by one."""
     layout = None if groups is None else town_layout(groups)
 
+    lean = "indicator_scores" not in fields
+
     def one(part):
-        scored = score_inputs(method, part, layout)
+        scored = score_inputs(method, part, layout, lean)
         return tuple(getattr(scored, f) for f in fields)
 
     return run_tasks([lambda part=part: one(part) for part in inputs])

@@ -32,6 +32,15 @@ def _near_zero(x: np.ndarray) -> np.ndarray:
     return np.abs(x) <= 1e-8
 
 
+def _flat_rows(out: np.ndarray, spread: np.ndarray, d: np.ndarray, constant: float | None) -> np.ndarray:
+    """``out``, with ``constant`` (NaN if None) for the non-missing values of rows whose ``spread`` is
+    zero (``np.isclose(spread, 0)``: all units equal); ``out`` itself when no row is flat."""
+    flat = _near_zero(spread)
+    if not flat.any():
+        return out
+    return np.where(flat & ~np.isnan(d), np.nan if constant is None else constant, out)
+
+
 def minmax(x: np.ndarray, direction: int = 1, low: float = 0.0, high: float = 100.0,
            constant: float | None = None) -> np.ndarray:
     """Min-max: ``(d*x - min) / (max - min) * (high - low) + low``, with d the direction.
@@ -53,8 +62,7 @@ def minmax(x: np.ndarray, direction: int = 1, low: float = 0.0, high: float = 10
     span = hi - lo
     with np.errstate(invalid="ignore", divide="ignore"):
         out = (d - lo) / span * (high - low) + low
-    flat = _near_zero(span) & ~np.isnan(d)
-    return np.where(flat, np.nan if constant is None else constant, out)
+    return _flat_rows(out, span, d, constant)
 
 
 def goalposts(x: np.ndarray, worst: float, best: float, scale: float = 100.0, direction: int = 1) -> np.ndarray:
@@ -127,8 +135,7 @@ def zscore(x: np.ndarray, direction: int = 1, mean: float = 0.0, sd: float = 1.0
     s = _quiet(np.nanstd, d, axis=-1, ddof=1, keepdims=True)
     with np.errstate(invalid="ignore", divide="ignore"):
         out = (d - mu) / s * sd + mean
-    flat = _near_zero(s) & ~np.isnan(d)
-    return np.where(flat, np.nan if constant is None else constant, out)
+    return _flat_rows(out, s, d, constant)
 
 
 def normalise(x: np.ndarray, spec: dict, direction: int = 1) -> np.ndarray:

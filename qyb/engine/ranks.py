@@ -94,7 +94,9 @@ def stars_by_share(rank: np.ndarray, shares: dict) -> np.ndarray:
     n = np.sum(~np.isnan(r), axis=-1, keepdims=True)
     cumulative = np.cumsum([shares[k] for k in (5, 4, 3, 2)])
     cuts = np.floor(n[..., None] * cumulative + 0.5)  # (..., 1, 4)
-    out = 1.0 + (r[..., None] <= cuts).sum(axis=-1)
+    out = np.ones(r.shape)
+    for k in range(cuts.shape[-1]):
+        out += r <= cuts[..., k]
     return np.where(np.isnan(r), np.nan, out)
 
 

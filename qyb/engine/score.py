@@ -28,7 +28,7 @@ class Scores:
     method: Method
     values: np.ndarray  # (..., U, I) indicator values after imputation
     imputed: np.ndarray  # (..., U, I) bool
-    indicator_scores: np.ndarray  # (..., U, I)
+    indicator_scores: np.ndarray | None  # (..., U, I); None when scored lean (index, ranks and stars only)
     nodes: dict[str, np.ndarray]  # group code -> (..., U); root: total before scaling
     index: np.ndarray  # (..., U)
     rank: np.ndarray  # (..., U)
@@ -47,14 +47,14 @@ class Scores:
 
     def take(self, where) -> Scores:
         """The same scores indexed on the leading axes by ``where`` (e.g. un-blocking units)."""
-        return Scores(self.method, self.values[where], self.imputed[where], self.indicator_scores[where],
+        return Scores(self.method, self.values[where], self.imputed[where], _apply(self.indicator_scores, lambda a: a[where]),
                       {k: v[where] for k, v in self.nodes.items()}, self.index[where], self.rank[where],
                       self.stars[where], self.steps, {k: v[where] for k, v in self.stages.items()},
                       None if self.present is None else self.present[where])
 
     def map(self, func) -> Scores:
         """The same record with ``func`` applied to every array (e.g. allocating a larger copy)."""
-        return Scores(self.method, func(self.values), func(self.imputed), func(self.indicator_scores),
+        return Scores(self.method, func(self.values), func(self.imputed), _apply(self.indicator_scores, func),
                       {k: func(v) for k, v in self.nodes.items()}, func(self.index), func(self.rank),
                       func(self.stars), list(self.steps), {k: func(v) for k, v in self.stages.items()},
                       None if self.present is None else func(self.present))
@@ -74,9 +74,13 @@ class Scores:
         return np.stack([self.nodes[g.code] for g in self.method.categories], axis=-1)
 
 
+def _apply(a: np.ndarray | None, func):
+    return None if a is None else func(a)
+
+
 def score_values(method: Method, values: np.ndarray, deductions: dict[str, np.ndarray] | None = None,
                  present: np.ndarray | None = None, imputed: np.ndarray | None = None,
-                 attributes: dict[str, np.ndarray] | None = None, unit_ids=None) -> Scores:
+                 attributes: dict[str, np.ndarray] | None = None, unit_ids=None, lean: bool = False) -> Scores:
     """Score indicator values of shape (..., units, indicators) under ``method``.
 
     ``deductions`` maps a measure code to event counts (..., units) for the spec's
@@ -87,7 +91,9 @@ def score_values(method: Method, values: np.ndarray, deductions: dict[str, np.nd
     -> normalise each indicator across units -> aggregate groups deepest first
     (weights renormalised over children present) -> subtract deductions at their
     target group, floored at 0 -> scale the root to the index -> rank -> stars.
-    ``Scores.steps`` records each step's method, arguments and details.
+    ``Scores.steps`` records each step's method, arguments and details. ``lean``: leave out the
+    (..., units, indicators) array of indicator scores (``indicator_scores`` None), which the
+    Monte Carlo paths do not read; every other figure is the same.
 
     References
     ----------
@@ -103,7 +109,7 @@ def score_values(method: Method, values: np.ndarray, deductions: dict[str, np.nd
     values, present = piped.values, piped.present
     imputed = piped.imputed if imputed is None else (np.asarray(imputed, dtype=bool) | piped.imputed)
     columns = [normalise(values[..., j], ind.normalise, ind.direction) for j, ind in enumerate(method.indicators)]
-    scores = stack_columns(columns, by_column=not values.flags.c_contiguous)  # the layout of the values
+    scores = None if lean else stack_columns(columns, by_column=not values.flags.c_contiguous)  # values' layout
     position = {ind.code: j for j, ind in enumerate(method.indicators)}
     nodes: dict[str, np.ndarray] = {}
     for group in method.aggregation_order():
