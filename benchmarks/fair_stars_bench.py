@@ -4,9 +4,10 @@
 ``rank_intervals(model="posterior")`` on the month (default 2023-03 under v2): fit the empirical-Bayes
 posterior, draw 10,000 truths (every month and measure the method reads), score each truth, draw a
 fresh month from each and score it, tally. Target: <= 3 s. Beside it, measured in the same run (best
-of ``--repeat``): (a) numpy drawing the same random numbers alone (truth gammas and betas, the fresh
-months' gamma, Poisson, normal and binomial variates), (b) the engine scoring 20,000 copies of the
-month in one ``score_values`` call, (c) the bootstrap model (qyb's first intervals) with as many draws.
+of ``--repeat``): (a) the very random numbers the posterior draws, alone (truth gammas and betas, the
+fresh months' gamma, Poisson, normal and binomial variates: ``intervals_scale_bench.model_floor``),
+(b) the engine scoring 20,000 copies of the month in one ``score_values`` call, (c) the bootstrap
+model (qyb's first intervals) with as many draws, beside its own random numbers.
 
 Rank intervals at scale (2,000 draws for 20,000 or 29,000 units under an 8 GB address-space limit)
 are measured by ``intervals_scale_bench.py`` (``--model posterior`` or ``bootstrap``).
@@ -24,27 +25,10 @@ import numpy as np
 import qyb
 from qyb.engine import score_values
 from qyb.movements.intervals import rank_intervals
-from qyb.sample.model import cells_read
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from scoring_bench import best_of  # this folder is on sys.path when a benchmark runs
-
-
-def numpy_floor(ed, n: int) -> None:
-    """The random numbers of ``n`` posterior draws alone: a gamma (or beta) per unit and measure for the
-    truth, and the fresh month's variates for every (measure, month) cell the method reads."""
-    rng = np.random.default_rng(0)
-    U = len(ed.units)
-    cells = cells_read(ed.method, ed.month)
-    for code, months in cells.items():
-        rng.standard_gamma(np.full((n, U), 20.0))  # the truth
-        shape = (n, len(months), U)
-        if code.endswith(("handled", "inspected", "rectified", "resolved", "done")):
-            rng.standard_normal(shape)
-            rng.binomial(np.full(shape, 40), 0.9)
-        else:
-            rng.standard_gamma(25.0, shape)
-            rng.poisson(np.full(shape, 8.0))
+from intervals_scale_bench import model_floor  # this folder is on sys.path when a benchmark runs
+from scoring_bench import best_of
 
 
 def main(argv=None) -> None:
@@ -60,7 +44,8 @@ def main(argv=None) -> None:
     post = best_of(lambda: rank_intervals(ed.panel, ed.month, ed.method, n_draws=n, seed=1), args.repeat)
     boot = best_of(lambda: rank_intervals(ed.panel, ed.month, ed.method, n_draws=n, seed=1, model="bootstrap"),
                    args.repeat)
-    rng_floor = best_of(lambda: numpy_floor(ed, n), args.repeat)
+    rng_floor = min(model_floor(ed.panel, ed.method, n, "posterior", ed.month) for _ in range(args.repeat))
+    boot_floor = min(model_floor(ed.panel, ed.method, n, "bootstrap", ed.month) for _ in range(args.repeat))
     values = ed.table.scores.values[-1]
     copies = np.broadcast_to(values, (2 * n, *values.shape)).copy()
     engine_floor = best_of(lambda: score_values(ed.method, copies), args.repeat)
@@ -68,9 +53,10 @@ def main(argv=None) -> None:
           f"best of {args.repeat}")
     print(f"  posterior rank intervals ({n:,} draws)      {post:8.3f} s   target <= 3 s: "
           f"{'met' if post <= 3 else 'NOT met'}")
-    print(f"  floor a: numpy random numbers alone        {rng_floor:8.3f} s   ratio {post / rng_floor:5.1f}")
+    print(f"  floor a: the posterior's random numbers    {rng_floor:8.3f} s   ratio {post / rng_floor:5.1f}")
     print(f"  floor b: score_values on {2 * n:,} copies     {engine_floor:8.3f} s   ratio {post / engine_floor:5.1f}")
-    print(f"  bootstrap rank intervals (same draws)      {boot:8.3f} s   ratio {post / boot:5.1f}")
+    print(f"  bootstrap rank intervals (same draws)      {boot:8.3f} s   ratio {post / boot:5.1f}; "
+          f"its random numbers {boot_floor:.3f} s (ratio {boot / boot_floor:.1f})")
 
 
 if __name__ == "__main__":
