@@ -208,8 +208,10 @@ class MonthSampler:
             return np.maximum(mean, 0.0)
         rng = self.streams[code, "gamma"]
         if finite.all() and np.all(size == size[0]):  # one shape: numpy's fast scalar path, the same numbers
-            g = rng.standard_gamma(size[0], mean.shape) / size[0]
-            return np.maximum(mean * g, 0.0)
+            g = rng.standard_gamma(size[0], mean.shape)
+            g /= size[0]
+            g *= mean  # mean * g: the same products
+            return np.maximum(g, 0.0, out=g)
         shape = np.where(finite, size, 1.0)[:, None, None]
         g = rng.standard_gamma(np.broadcast_to(shape, mean.shape)) / shape
         return np.maximum(np.where(finite[:, None, None], mean * g, mean), 0.0)
@@ -284,6 +286,7 @@ class MonthSampler:
         sd = sds[:, k]
         if (sd > 0).any():
             noise = self.streams[code, "normal"].standard_normal(p.shape)
-            p += (sd[0] if np.all(sd == sd[0]) else sd[:, None, None]) * noise
+            noise *= sd[0] if np.all(sd == sd[0]) else sd[:, None, None]
+            p += noise
         total = drawn[total_code][:, within].astype(np.int64)
-        return self.streams[code, "binomial"].binomial(total, np.clip(p, 0.0, 1.0))
+        return self.streams[code, "binomial"].binomial(total, np.clip(p, 0.0, 1.0, out=p))

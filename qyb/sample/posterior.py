@@ -280,8 +280,9 @@ class Posterior:
         def theta(code):
             fit = self.counts[code]
             shape = (*lead, n_draws, fit.shape.shape[-1])
-            return streams[code].standard_gamma(np.broadcast_to(fit.shape[..., None, :], shape)) \
-                / fit.rate[..., None, :]
+            theta = streams[code].standard_gamma(np.broadcast_to(fit.shape[..., None, :], shape))
+            theta /= fit.rate[..., None, :]
+            return theta
 
         def rate(code):
             fit = self.pairs[code]
