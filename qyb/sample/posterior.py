@@ -225,23 +225,29 @@ class Posterior:
                 rate_sd.append(np.zeros(lead))
         return tuple(kind), np.stack(size, axis=-1), np.stack(rate_sd, axis=-1)
 
-    def cell_values(self, theta: dict, p: dict, cells: dict[str, list[str]]) -> dict[str, np.ndarray]:
+    def cell_values(self, theta: dict, p: dict, cells: dict[str, list[str]], run=None) -> dict[str, np.ndarray]:
         """Expected figures of the cells ``cells`` (measure -> months) for unit draws ``theta`` / ``p``
         (..., n, U): measure -> (..., n, len(months), U). A count is ``theta e_ut``, a fixed figure is
         as observed, a handled figure ``total x p``; a handled measure's total must be among ``cells``
-        at (at least) the same months."""
-        out: dict[str, np.ndarray] = {}
-        for code, months in cells.items():
-            rows = [self.months.index(m) for m in months]
-            if code in self.counts:
-                out[code] = theta[code][..., :, None, :] * self.counts[code].exposure[..., None, rows, :]
-            elif code in self.fixed:
-                out[code] = self.fixed[code][..., None, rows, :]
-        for code in self.pairs:
-            if code in cells:
-                total = MEASURE_BY_CODE[code].total
-                within = [cells[total].index(m) for m in cells[code]]
-                out[code] = out[total][..., within, :] * p[code][..., :, None, :]
+        at (at least) the same months. ``run`` (a map over tasks) may compute the measures at once."""
+        run = run or (lambda tasks: [task() for task in tasks])
+
+        def rows(code):
+            return [self.months.index(m) for m in cells[code]]
+
+        def count(code):
+            return theta[code][..., :, None, :] * self.counts[code].exposure[..., None, rows(code), :]
+
+        def handled(code):
+            total = MEASURE_BY_CODE[code].total
+            within = [cells[total].index(m) for m in cells[code]]
+            return out[total][..., within, :] * p[code][..., :, None, :]
+
+        out: dict[str, np.ndarray] = {c: self.fixed[c][..., None, rows(c), :] for c in cells if c in self.fixed}
+        first = [c for c in cells if c in self.counts]
+        out.update(zip(first, run([lambda c=c: count(c) for c in first])))
+        then = [c for c in cells if c in self.pairs]
+        out.update(zip(then, run([lambda c=c: handled(c) for c in then])))
         return {c: out[c] for c in cells}
 
     def _expected(self, theta: dict, p: dict, months: list[str]) -> np.ndarray:
@@ -412,7 +418,7 @@ def posterior_cells(post: Posterior, method: Method, month: str, n_draws: int, s
     while done < n_draws:
         d = min(chunk, n_draws - done)
         theta, p = post.draw_rates(d, seed, streams, run=run_tasks)
-        truth = post.cell_values(theta, p, cells)
+        truth = post.cell_values(theta, p, cells, run=run_tasks)
         data = None
         if fresh:
             shape = {c: (*lead, d, *v.shape[-2:]) for c, v in truth.items()}
