@@ -142,8 +142,15 @@ def test_the_month_movements_are_computed_once_and_read_back_identical(raw, tmp_
             pd.testing.assert_frame_equal(got[name], frame, check_exact=True)
             assert exact_csv(got[name]) == exact_csv(frame), name
     assert store.hits.count("movements") == 1 and "movements" not in store.writes  # the second look: read
-    with pytest.raises(InputError):  # a baseline without data is still refused
-        qyb.load("2022-01", data=raw, store=store).movements_table("fraud_alerts", "yoy")
+
+
+
+def test_a_movement_baseline_without_data_is_still_refused(tmp_path):
+    short = copy_sample(tmp_path, months=["2023-02", "2023-03"])  # no 2022-03: no year-on-year baseline
+    ed = qyb.load(MONTH, "v1", data=short, store=ProcessedStore(tmp_path / "store"))
+    with pytest.raises(InputError, match="2022-03"):
+        ed.movements_table("fraud_alerts", "yoy")
+    assert len(ed.movements_table("fraud_alerts", "mom")) == len(ed.units)
 
 
 def test_deleting_the_store_changes_no_result(raw, tmp_path):
