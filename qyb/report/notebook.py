@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from qyb.data.files import read_csv_table, write_csv_atomic
@@ -41,7 +42,17 @@ def display_frame(frame: pd.DataFrame, headers: dict[str, str] | None = None, co
     out = frame.reset_index(drop=True)
     if not codes:
         out = out[[c for c in out.columns if str(c) not in CODE_COLUMNS]]
+    out = out.apply(lambda column: column.map(YES_NO) if _is_yes_no(column) else column)
     return out.rename(columns={c: label(str(c), headers) for c in out.columns})
+
+
+YES_NO = {True: "是", False: "否"}
+
+
+def _is_yes_no(column: pd.Series) -> bool:
+    """A column of True/False (blanks allowed): pages say 是/否, never Python's True/False."""
+    values = column.dropna()
+    return len(values) > 0 and values.map(lambda v: isinstance(v, (bool, np.bool_))).all()
 
 
 def display_formats(frame: pd.DataFrame, score_columns=()) -> dict:

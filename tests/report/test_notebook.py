@@ -65,3 +65,16 @@ def test_write_tables(tmp_path):
     assert paths == {"a": tmp_path / "tables" / "a.csv", "b": tmp_path / "tables" / "b.csv"}
     assert paths["b"].read_bytes().startswith(b"\xef\xbb\xbf")
     pd.testing.assert_frame_equal(pd.read_csv(paths["b"], encoding="utf-8-sig"), frames["b"])
+
+
+def test_pages_say_yes_or_no_never_true_or_false():
+    import numpy as np
+
+    from qyb.report.notebook import display_frame
+
+    frame = pd.DataFrame({"beyond_chance": [True, False, None], "flag": np.array([True, False, True]),
+                          "rank_now": [1, 0, 2], "note": ["True", "x", "y"]})
+    shown = display_frame(frame)
+    assert list(shown.iloc[:, 0].fillna("")) == ["是", "否", ""]
+    assert list(shown.iloc[:, 1]) == ["是", "否", "是"]
+    assert list(shown.iloc[:, 2]) == [1, 0, 2] and list(shown.iloc[:, 3]) == ["True", "x", "y"]  # numbers, text kept
