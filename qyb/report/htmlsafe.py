@@ -27,6 +27,8 @@ import html
 import re
 from html.parser import HTMLParser
 
+import pandas as pd
+
 __all__ = ["CSP", "CSP_META", "escape_text", "escape_frame", "markdown_html", "sanitise_page"]
 
 #: the policy of every published page: nothing runs, nothing is fetched from elsewhere
@@ -36,8 +38,9 @@ CSP_META = f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
 
 
 def escape_text(value) -> str:
-    """``value`` as HTML text (``<`` ``>`` ``&`` ``"`` ``'`` escaped)."""
-    return html.escape("" if value is None else str(value), quote=True)
+    """``value`` as HTML text (``<`` ``>`` ``&`` ``"`` ``'`` escaped); None and NaN as nothing."""
+    blank = value is None or (isinstance(value, float) and value != value) or value is pd.NA or value is pd.NaT
+    return html.escape("" if blank else str(value), quote=True)
 
 
 def escape_frame(frame):

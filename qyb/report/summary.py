@@ -8,16 +8,14 @@ text is HTML-escaped (unit names come from a register a user edits).
 """
 from __future__ import annotations
 
-import html
 import re
 import struct
 import zlib
 from pathlib import Path
 
-import pandas as pd
-
 from qyb.report.alerts import alert_span
 from qyb.report.htmlsafe import CSP_META
+from qyb.report.htmlsafe import escape_text as _e  # the one escaping of data text
 from qyb.vocab import GLOSSARY, SYNTHETIC_BANNER, fmt_index
 
 __all__ = ["summary_html", "png_caption", "caption_text", "SUMMARY_GLOSSARY"]
@@ -41,10 +39,6 @@ dd{margin:0 0 .15em 8.8em}.sign{text-align:right;margin-top:.8em}
 figure img{max-width:100%;border:1px solid #ddd}figcaption{font-size:.85em;color:#444}
 @page{size:A4;margin:12mm}@media print{body{font-size:11px;margin:0;max-width:none}h2{margin-top:.5em}}
 """
-
-
-def _e(text) -> str:
-    return html.escape("" if text is None or (not isinstance(text, str) and pd.isna(text)) else str(text))
 
 
 def _move_class(text: str) -> str:
