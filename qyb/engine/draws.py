@@ -48,6 +48,8 @@ class ArrayInputs:
         self.units = units
         self.month = month
         self.noise_free = noise_free
+        self._lag_rows: dict[int, int | slice | list[int]] = {}  # lag -> the rows it reads (computed once)
+        self._attributes: dict[str, np.ndarray] = {}
 
     def _row(self, month: str, lag: int) -> int:
         wanted = add_months(month, -lag)
@@ -55,15 +57,30 @@ class ArrayInputs:
             raise KeyError(f"no figures for {wanted} (needed by a lag of {lag} from {month})")
         return self.month_pos[wanted]
 
+    def _rows(self, lag: int) -> int | slice | list[int]:
+        """The month rows read at ``lag``: one row, or for a list of months a slice when they are
+        consecutive rows (a view of the array, no copy) and else their positions."""
+        if lag not in self._lag_rows:
+            if isinstance(self.month, str):
+                rows = self._row(self.month, lag)
+            else:
+                rows = [self._row(m, lag) for m in self.month]
+                if rows and rows == list(range(rows[0], rows[0] + len(rows))):
+                    rows = slice(rows[0], rows[0] + len(rows))
+            self._lag_rows[lag] = rows
+        return self._lag_rows[lag]
+
     def measure(self, code: str, lag: int = 0) -> np.ndarray:
         k = self.measure_pos[code]
-        if isinstance(self.month, str):
-            return self.array[..., self._row(self.month, lag), :, k]
-        rows = [self._row(m, lag) for m in self.month]
-        return self.array[..., k][..., rows, :]
+        rows = self._rows(lag)
+        if isinstance(rows, list):
+            return self.array[..., k][..., rows, :]
+        return self.array[..., rows, :, k]
 
     def attribute(self, code: str) -> np.ndarray:
-        return pd.to_numeric(self.units[code], errors="coerce").to_numpy(dtype=float)
+        if code not in self._attributes:
+            self._attributes[code] = pd.to_numeric(self.units[code], errors="coerce").to_numpy(dtype=float)
+        return self._attributes[code]
 
 
 class CellInputs:
@@ -178,15 +195,18 @@ def score_grouped(method: Method, values: np.ndarray, deductions: dict | None = 
     return scored.take((*(slice(None) for _ in lead), layout.inverse, layout.slot))
 
 
-def score_inputs(method: Method, inputs, groups: np.ndarray | TownLayout | None = None, lean: bool = False) -> Scores:
+def score_inputs(method: Method, inputs, groups: np.ndarray | TownLayout | None = None, lean: bool = False,
+                 known: dict[str, np.ndarray] | None = None) -> Scores:
     """Indicator values of ``inputs`` (:func:`qyb.engine.indicator_values`) scored by :func:`score_grouped`.
+    ``known``: indicator code -> values already computed (e.g. an indicator whose figures are the same in
+    every scenario of an experiment), broadcast over the leading axes.
 
     References
     ----------
     OECD/JRC (2008). *Handbook on Constructing Composite Indicators: Methodology and User Guide*.
         Paris: OECD.
     """
-    values = indicator_values(method, inputs, by_indicator=True)
+    values = indicator_values(method, inputs, by_indicator=True, known=known)
     deductions = deduction_counts(method, inputs)
     return score_grouped(method, values, deductions, groups, lean)
 

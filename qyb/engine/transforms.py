@@ -190,17 +190,21 @@ def robust_value(t: dict, m: dict, inputs: Inputs) -> np.ndarray:
     return bounded(reduction(pooled_mean(stack), base, floor), t.get("bound"))
 
 
-def indicator_values(method: Method, inputs: Inputs, by_indicator: bool = False) -> np.ndarray:
+def indicator_values(method: Method, inputs: Inputs, by_indicator: bool = False,
+                     known: dict[str, np.ndarray] | None = None) -> np.ndarray:
     """All indicators stacked on the last axis: shape (..., units, indicators); with ``by_indicator``
     each indicator's values are contiguous in memory (the same array values; the Monte Carlo paths
-    score in that layout, :func:`qyb.engine.score.stack_last`).
+    score in that layout, :func:`qyb.engine.score.stack_last`). ``known``: indicator code -> values
+    already computed from the same figures (broadcast over the leading axes), taken as they are.
 
     References
     ----------
     qyb design notes (docs/design.md): the barometer's scoring rules where the town's scheme is not
         public.
     """
-    return stack_columns([indicator_value(method, ind, inputs) for ind in method.indicators], by_indicator)
+    known = known or {}
+    return stack_columns([known[ind.code] if ind.code in known else indicator_value(method, ind, inputs)
+                          for ind in method.indicators], by_indicator)
 
 
 def stack_columns(columns: list, by_column: bool = False) -> np.ndarray:

@@ -45,6 +45,7 @@ from scipy import stats
 
 from qyb.data.months import add_months, month_range
 from qyb.engine.draws import ArrayInputs, score_inputs, unit_groups
+from qyb.engine.transforms import indicator_value
 from qyb.method import Method
 from qyb.sample.bootstrap import bootstrap_chunks, bootstrap_settings
 from qyb.sample.model import MonthModel, cells_read, measures_read, stream
@@ -334,27 +335,39 @@ def responsiveness(method: Method, truth: MonthModel, month: str, factor: float 
     # falling unit's counts after the fall are thinned, X' ~ Binomial(X, factor), which is exactly a month
     # drawn with its expected count x factor (Poisson and gamma-Poisson are closed under thinning)
     control_data = steady.sampler(seed, cells_read(method, targets)).draw(n_draws)  # (D, T, U, K)
-    control = score_inputs(method, ArrayInputs(control_data, months, steady.measures, steady.units, targets),
-                           groups).stars  # (D, H, U)
-    control_rise = (control[:, :, chosen] >= before[chosen] + 1).mean(axis=0)  # (H, S)
     read = set(measures_read(method))
     thin = [k for k in counts if steady.measures[k] in read]
+    # an indicator that reads no thinned measure has the control's values in every scenario: computed once
+    thinned_codes = {steady.measures[k] for k in thin}
+    control_inputs = ArrayInputs(control_data, months, steady.measures, steady.units, targets)
+    known = {ind.code: indicator_value(method, ind, control_inputs) for ind in method.indicators
+             if not thinned_codes & set(ind.measures.values())}
+    control = score_inputs(method, control_inputs, groups, known=known).stars  # (D, H, U)
+    control_rise = (control[:, :, chosen] >= before[chosen] + 1).mean(axis=0)  # (H, S)
+    # the scenarios copy only the measures still read (thinned ones, the others of their indicators, 扣分),
+    # measure-major as the sampler lays them out, so each measure's months are contiguous
+    kept = sorted({steady.measure_pos[c] for ind in method.indicators if ind.code not in known
+                   for c in ind.measures.values()} | {steady.measure_pos[d["measure"]] for d in method.deductions}
+                  | set(thin))
+    kept_codes = [steady.measures[k] for k in kept]
+    by_measure = np.moveaxis(control_data, -1, 0)[kept]  # (K', D, T, U)
     rng = stream(seed, "responsiveness", "thinning")
     per_chunk = max(1, chunk // max(n_draws, 1))
     rise = np.zeros((len(chosen), n_draws, len(targets)), dtype=bool)
     for start in range(0, len(chosen), per_chunk):  # groups of falling units (memory), each vectorised
         units_ = chosen[start:start + per_chunk]
-        data = np.broadcast_to(control_data, (len(units_), *control_data.shape)).copy()  # (s, D, T, U, K)
+        copied = np.empty((len(kept), len(units_), *by_measure.shape[1:]))
+        copied[...] = by_measure[:, None]
+        data = np.moveaxis(copied, 0, -1)  # (s, D, T, U, K') view
         own_counts = control_data[:, lookback + 1:, :, :][:, :, units_, :][..., thin]  # (D, H, s, C)
         drawn = ~np.isnan(own_counts)  # (cells the method never reads stay undrawn)
         thinned = np.where(drawn, rng.binomial(np.where(drawn, own_counts, 0).astype(np.int64), factor), np.nan)
         part = np.arange(len(units_))
-        block = data[:, :, lookback + 1:]  # view (s, D, H, U, K)
+        block = data[:, :, lookback + 1:]  # view (s, D, H, U, K')
         for j, k in enumerate(thin):
-            block[part, :, :, units_, k] = np.moveaxis(thinned[..., j], -1, 0)
-        flat = data.reshape(-1, *control_data.shape[1:])
-        stars = score_inputs(method, ArrayInputs(flat, months, steady.measures, steady.units, targets),
-                             groups).stars.reshape(len(units_), n_draws, len(targets), U)
+            block[part, :, :, units_, kept.index(k)] = np.moveaxis(thinned[..., j], -1, 0)
+        stars = score_inputs(method, ArrayInputs(data, months, kept_codes, steady.units, targets), groups,
+                             known=known).stars  # (s, D, H, U)
         own_obs = stars[part, :, :, units_]  # (s, D, H)
         rise[start:start + len(units_)] = own_obs >= before[units_][:, None, None] + 1
     p_rise = rise.mean(axis=1)  # (S, H)

@@ -243,13 +243,15 @@ class BootstrapInputs:
     anything else (other measures, every lag) is the observed figure, broadcast over the draws."""
 
     def __init__(self, data: np.ndarray, months: list[str], measures, units: pd.DataFrame, month: str,
-                 draws: dict[str, np.ndarray], month_pos: dict | None = None, measure_pos: dict | None = None):
+                 draws: dict[str, np.ndarray], month_pos: dict | None = None, measure_pos: dict | None = None,
+                 attributes: dict[str, np.ndarray] | None = None):
         self.data = data
         self.month_pos = month_pos or {m: t for t, m in enumerate(months)}
         self.measure_pos = measure_pos or {c: k for k, c in enumerate(measures)}
         self.units = units
         self.month = month
         self.draws = draws
+        self.attributes = {} if attributes is None else attributes  # a cache, shared with take_draws' parts
 
     def observed(self, code: str, lag: int = 0) -> np.ndarray:
         return self.data[..., self.month_pos[add_months(self.month, -lag)], :, self.measure_pos[code]]
@@ -262,10 +264,12 @@ class BootstrapInputs:
     def take_draws(self, part: slice) -> BootstrapInputs:
         """The same inputs for the draws ``part`` only."""
         return BootstrapInputs(self.data, [], {}, self.units, self.month, {c: v[..., part, :] for c, v in self.draws.items()},
-                               self.month_pos, self.measure_pos)
+                               self.month_pos, self.measure_pos, self.attributes)
 
     def attribute(self, code: str) -> np.ndarray:
-        return pd.to_numeric(self.units[code], errors="coerce").to_numpy(dtype=float)
+        if code not in self.attributes:
+            self.attributes[code] = pd.to_numeric(self.units[code], errors="coerce").to_numpy(dtype=float)
+        return self.attributes[code]
 
 
 def bootstrap_settings(data: np.ndarray, months: list[str], measures, units: pd.DataFrame, month: str,
