@@ -15,6 +15,8 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from qyb.engine.transforms import lag_sum
+
 __all__ = ["rule_points", "apply_deductions", "deduction_counts"]
 
 
@@ -64,6 +66,5 @@ def deduction_counts(method, inputs) -> dict[str, np.ndarray]:
         code = rule["measure"]
         if code not in out:
             w = method.deduction_window(code)
-            out[code] = inputs.measure(code) if w == 1 else \
-                sum(np.asarray(inputs.measure(code, lag), dtype=float) for lag in range(w)) / w
+            out[code] = inputs.measure(code) if w == 1 else lag_sum(inputs, code, range(w)) / w
     return out

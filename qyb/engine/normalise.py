@@ -81,7 +81,11 @@ def goalposts(x: np.ndarray, worst: float, best: float, scale: float = 100.0, di
     """
     x = np.asarray(x, dtype=float)
     with np.errstate(invalid="ignore"):
-        return np.clip((x - worst) / (best - worst), 0.0, 1.0) * scale
+        out = np.subtract(x, worst, out=np.empty_like(x))  # one working array for the four steps
+        out /= best - worst
+        np.clip(out, 0.0, 1.0, out=out)
+        out *= scale
+        return out
 
 
 def rank_min(x: np.ndarray) -> np.ndarray:

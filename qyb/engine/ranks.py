@@ -115,9 +115,12 @@ def stars_by_band(index: np.ndarray, bands: dict) -> np.ndarray:
         Medicine* 24:1185-1202 (units within the limits are not told apart from the average).
     """
     x = np.round(np.asarray(index, dtype=float), RANK_DECIMALS)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        d = x - np.nanmedian(x, axis=-1, keepdims=True)
+    if np.isnan(x).any():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            d = x - np.nanmedian(x, axis=-1, keepdims=True)
+    else:  # nothing to leave out: the same median, without nanmedian's masked arrays
+        d = x - np.median(x, axis=-1, keepdims=True)
     up = 3.0 + (d >= bands[4]) + (d >= bands[5])
     out = np.where(d <= -bands[2], 2.0, up)
     out = np.where(d <= -bands[1], 1.0, out)

@@ -67,7 +67,11 @@ def eb_shrink(stack: np.ndarray, exposure: np.ndarray) -> np.ndarray:
         m = S.sum(axis=-1, keepdims=True) / E.sum(axis=-1, keepdims=True)
         if W >= 2:
             mu = R * e
-            resid = np.where(ok, ((xs - mu) ** 2 - mu), 0.0).sum(axis=0) * W / (W - 1)
+            dev = xs - mu  # ((x - mu)^2 - mu where ok, else 0), in one working array
+            np.square(dev, out=dev)
+            dev -= mu
+            np.copyto(dev, 0.0, where=~ok)
+            resid = dev.sum(axis=0) * W / (W - 1)
             inv_k = resid.sum(axis=-1, keepdims=True) / (W * np.where(ok, mu, 0.0) ** 2).sum(axis=-1, keepdims=True)
             inv_k = np.where(np.isfinite(inv_k) & (inv_k > 0), inv_k, 0.0)
         else:

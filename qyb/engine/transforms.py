@@ -116,6 +116,26 @@ def baseline(inputs: Inputs, code: str, kind: str) -> np.ndarray:
     return sum(inputs.measure(code, lag) for lag in lags) / len(lags)
 
 
+def lag_sum(inputs: Inputs, code: str, lags) -> np.ndarray:
+    """``x(lag_0) + x(lag_1) + ...``: the measure's figures at ``lags`` as floats, added left to right from 0
+    (the sum a window or a baseline pools), in one working array.
+
+    References
+    ----------
+    qyb design notes (docs/design.md): pooled windows for rare events (issue 9).
+    """
+    total = None
+    for lag in lags:
+        x = np.asarray(inputs.measure(code, lag))  # counts may be integers: added into the float total
+        if total is None:
+            total = np.add(x, 0.0, dtype=float)  # 0 + x, as sum() starts: a new array (and -0.0 becomes 0.0)
+        elif np.broadcast_shapes(total.shape, x.shape) == total.shape:
+            total += x
+        else:
+            total = total + x
+    return np.zeros(()) if total is None else total
+
+
 def indicator_value(method: Method, indicator, inputs: Inputs) -> np.ndarray:
     """The value of one indicator for every unit (and month / draw) in ``inputs``.
 
@@ -172,12 +192,13 @@ def robust_value(t: dict, m: dict, inputs: Inputs) -> np.ndarray:
     noise_free = getattr(inputs, "noise_free", False)
     kind = t["type"]
     if kind == "attainment":
-        pooled = [sum(np.asarray(inputs.measure(m[role], lag), dtype=float) for lag in current_lags(t))
-                  for role in ("handled", "total")]
+        pooled = [lag_sum(inputs, m[role], current_lags(t)) for role in ("handled", "total")]
         return attainment(*pooled, t.get("zero_total", 1.0))
     code = m["value"]
-    stack = np.stack(np.broadcast_arrays(*[np.asarray(inputs.measure(code, lag), dtype=float)
-                                           for lag in current_lags(t)]))
+    window = [inputs.measure(code, lag) for lag in current_lags(t)]
+    if len({np.shape(x) for x in window}) > 1:
+        window = np.broadcast_arrays(*window)
+    stack = np.stack(window, dtype=float)
     if kind in ("value", "count", "rate"):
         den = inputs.attribute(t.get("denominator", "population")) if kind == "rate" else np.ones(stack.shape[-1])
         per = float(t.get("per", 10000)) if kind == "rate" else 1.0
@@ -185,7 +206,7 @@ def robust_value(t: dict, m: dict, inputs: Inputs) -> np.ndarray:
             return capped(eb_shrink(stack, den) * per, t.get("cap"))
         return capped(rate(pooled_mean(stack), den, per), t.get("cap"))
     lags = baseline_lags(t)
-    base = sum(np.asarray(inputs.measure(code, lag), dtype=float) for lag in lags) / len(lags)
+    base = lag_sum(inputs, code, lags) / len(lags)
     floor = NOISE_FREE_FLOOR if noise_free else float(t.get("floor", 1.0))
     return bounded(reduction(pooled_mean(stack), base, floor), t.get("bound"))
 

@@ -207,14 +207,20 @@ class MonthSampler:
         if not finite.any():
             return np.maximum(mean, 0.0)
         rng = self.streams[code, "gamma"]
-        if finite.all() and np.all(size == size[0]):  # one shape: numpy's fast scalar path, the same numbers
-            g = rng.standard_gamma(size[0], mean.shape)
-            g /= size[0]
-            g *= mean  # mean * g: the same products
-            return np.maximum(g, 0.0, out=g)
-        shape = np.where(finite, size, 1.0)[:, None, None]
-        g = rng.standard_gamma(np.broadcast_to(shape, mean.shape)) / shape
-        return np.maximum(np.where(finite[:, None, None], mean * g, mean), 0.0)
+        # draws in runs of one shape, each by numpy's fast scalar path: the numbers of drawing every cell
+        # with its own shape, in the same order (an infinite size draws with shape 1 and keeps the mean)
+        g = np.empty(np.shape(mean))
+        bounds = [*np.flatnonzero(np.r_[True, size[1:] != size[:-1]]), len(size)]
+        for a, b in zip(bounds[:-1], bounds[1:]):
+            run = g[a:b]
+            if finite[a]:
+                rng.standard_gamma(size[a], run.shape, out=run)
+                run /= size[a]
+                run *= mean[a:b]  # mean * g: the same products
+            else:
+                rng.standard_gamma(1.0, run.shape, out=run)
+                run[...] = mean[a:b]
+        return np.maximum(g, 0.0, out=g)
 
     def months_of(self, code: str) -> list[str]:
         """The months drawn of ``code`` (in the model's order)."""
@@ -237,9 +243,19 @@ class MonthSampler:
         sds = self._rows(m.rate_sd, d, 1, truths)
         means = {code: np.ascontiguousarray(mu[..., m.measure_pos[code]][:, self._sel(code)]) for code in self.codes}
         drawn = self.draw_cells(means, sizes, sds)
-        out = np.full((mu.shape[-1], *mu.shape[:-1]), np.nan)  # measure-major: each measure contiguous
-        for code, value in drawn.items():
-            out[m.measure_pos[code]][:, self._sel(code)] = value
+        out = np.empty((mu.shape[-1], *mu.shape[:-1]))  # measure-major: each measure contiguous
+        for k, code in enumerate(m.measures):  # every cell written once: drawn, or NaN
+            rows = self.rows.get(code, ()) if code in drawn else ()
+            if rows is None:
+                out[k] = drawn[code]
+                continue
+            if not len(rows):
+                out[k] = np.nan
+                continue
+            undrawn = np.ones(out.shape[2], dtype=bool)
+            undrawn[rows] = False
+            out[k][:, undrawn] = np.nan
+            out[k][:, rows] = drawn[code]
         out = np.moveaxis(out, 0, -1)
         self.done += d
         return out
