@@ -44,7 +44,7 @@ import pandas as pd
 from scipy import stats
 
 from qyb.data.months import add_months, month_range
-from qyb.engine.draws import ArrayInputs, score_inputs, unit_groups
+from qyb.engine.draws import ArrayInputs, CellInputs, score_inputs, unit_groups
 from qyb.engine.transforms import indicator_value
 from qyb.method import Method
 from qyb.sample.bootstrap import bootstrap_chunks, bootstrap_settings
@@ -136,13 +136,15 @@ def simulate_month(method: Method, model: MonthModel, month: str, n_draws: int =
     lead = sub.expected.shape[:-3]
     truths = np.repeat(np.arange(R), n_draws) if lead else None
     sampler = sub.sampler(seed, cells_read(method, month))
+    cell_months = {code: sampler.months_of(code) for code in sampler.codes}
+    attributes: dict = {}  # unit attributes, read once for every chunk
     total = R * n_draws
     parts = []
     done = 0
     while done < total:
         d = min(chunk, total - done)
-        data = sampler.draw(d, None if truths is None else truths[done:done + d])
-        s = score_inputs(method, ArrayInputs(data, months, sub.measures, sub.units, month), groups)
+        cells = sampler.draw_chunk(d, None if truths is None else truths[done:done + d])
+        s = score_inputs(method, CellInputs(cells, cell_months, sub.units, month, attributes=attributes), groups)
         parts.append((s.index, s.rank, s.stars, s.category_scores()))
         done += d
     U, C = len(model.units), len(method.categories)

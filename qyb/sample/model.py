@@ -238,12 +238,8 @@ class MonthSampler:
         """The next ``d`` draws; ``truths`` (d,) picks the truth of each draw (default: the next ``d``
         truths in order, or the one truth)."""
         m = self.model
-        mu = self._rows(m.expected, d, 3, truths)
-        sizes = self._rows(m.size, d, 1, truths)  # (d, K)
-        sds = self._rows(m.rate_sd, d, 1, truths)
-        means = {code: np.ascontiguousarray(mu[..., m.measure_pos[code]][:, self._sel(code)]) for code in self.codes}
-        drawn = self.draw_cells(means, sizes, sds)
-        out = np.empty((mu.shape[-1], *mu.shape[:-1]))  # measure-major: each measure contiguous
+        drawn = self.draw_chunk(d, truths)
+        out = np.empty((len(m.measures), d, len(m.months), len(m.units)))  # measure-major: each measure contiguous
         for k, code in enumerate(m.measures):  # every cell written once: drawn, or NaN
             rows = self.rows.get(code, ()) if code in drawn else ()
             if rows is None:
@@ -256,9 +252,31 @@ class MonthSampler:
             undrawn[rows] = False
             out[k][:, undrawn] = np.nan
             out[k][:, rows] = drawn[code]
-        out = np.moveaxis(out, 0, -1)
+        return np.moveaxis(out, 0, -1)
+
+    def draw_chunk(self, d: int, truths=None) -> dict[str, np.ndarray]:
+        """The next ``d`` draws as :meth:`draw` makes them, as cells: measure -> (d, months drawn of it
+        (:meth:`months_of`), units), without the dense array (what :class:`qyb.engine.draws.CellInputs`
+        scores)."""
+        m = self.model
+        sizes = self._rows(m.size, d, 1, truths)  # (d, K)
+        sds = self._rows(m.rate_sd, d, 1, truths)
+        if m.expected.ndim > 3 and truths is not None:  # each measure's cells of the chosen truths, one copy each
+            flat = m.expected.reshape(-1, *m.expected.shape[-3:])
+            picked = np.asarray(truths)[:, None]
+            means = {code: flat[picked, self._month_rows(code)[None, :], :, m.measure_pos[code]] for code in self.codes}
+        else:
+            mu = self._rows(m.expected, d, 3, truths)
+            means = {code: np.ascontiguousarray(mu[..., m.measure_pos[code]][:, self._sel(code)])
+                     for code in self.codes}
+        drawn = self.draw_cells(means, sizes, sds)
         self.done += d
-        return out
+        return drawn
+
+    def _month_rows(self, code: str) -> np.ndarray:
+        """The rows (months) drawn of ``code``, as positions."""
+        rows = self.rows[code]
+        return np.arange(len(self.model.months)) if rows is None else np.asarray(rows, dtype=int)
 
     def _sel(self, code: str):
         rows = self.rows[code]
