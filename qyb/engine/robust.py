@@ -67,7 +67,8 @@ def eb_shrink(stack: np.ndarray, exposure: np.ndarray) -> np.ndarray:
         m = S.sum(axis=-1, keepdims=True) / E.sum(axis=-1, keepdims=True)
         if W >= 2:
             mu = R * e
-            dev = xs - mu  # ((x - mu)^2 - mu where ok, else 0), in one working array
+            dev = xs  # ((x - mu)^2 - mu where ok, else 0), in xs's place (not needed after S)
+            dev -= mu
             np.square(dev, out=dev)
             dev -= mu
             np.copyto(dev, 0.0, where=~ok)

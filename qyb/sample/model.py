@@ -315,8 +315,10 @@ class MonthSampler:
         total_code = m.total_of(code)
         within = self._within_total(code)
         mt = means[total_code][:, within]
+        some = mt > 0
         with np.errstate(invalid="ignore", divide="ignore"):
-            p = np.where(mt > 0, mean / np.where(mt > 0, mt, 1.0), 0.0)
+            p = mean / np.where(some, mt, 1.0)
+        np.copyto(p, 0.0, where=~some)  # p = mu / mu_total, 0 where nothing is expected
         sd = sds[:, k]
         if (sd > 0).any():
             noise = self.streams[code, "normal"].standard_normal(p.shape)
