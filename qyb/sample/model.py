@@ -167,7 +167,8 @@ class MonthSampler:
     """Draws months from a :class:`MonthModel` chunk by chunk; the streams carry on between chunks.
 
     ``draw(d)`` returns the next ``d`` draws, shape ``(d, months, units, measures)`` (NaN for the
-    measures not drawn). When the model holds several truths, draw ``i`` uses truth ``i``
+    measures not drawn); ``draw_chunk(d)`` the same draws as cells, measure -> ``(d, months drawn of
+    it, units)``. When the model holds several truths, draw ``i`` uses truth ``i``
     (the ``i``-th row of the leading axis), so chunks walk through the truths in order.
     """
 
