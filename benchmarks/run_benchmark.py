@@ -13,6 +13,12 @@ Both are timed from the start of a fresh process to its end, as a user meets the
 * **run (again)**: the same command once more, the store now holding the month's panel, scorecard,
   rank intervals, movements and fairness section (a re-run: a correction to the report).
 
+* **floor, the run's kernels** (for review, no target): the same imports-only notebooks with kernels
+  started and ended as the run starts and ends them (forked from one template process that has imported
+  the notebooks' imports, :mod:`qyb.report.kernels`; ended as soon as the last cell has run). The run's
+  ratio to it is what the notebooks' work and the documents add; the ratio to the floor above is what a
+  user waits against papermill's plain start.
+
 Best of ``--repeat`` of each, interleaved, after one warm-up of the floor (disk cache, bytecode).
 Target (issue 13): run / floor <= 1.2 on the 2-core machine, for both. Printed beside them: where
 the best run's time went (the run's own steps from ``run.json``, each notebook's slowest cells from
@@ -51,6 +57,17 @@ out = Path(sys.argv[1])
 for source in sys.argv[2:]:
     run_papermill(Path(source), out / Path(source).name, {}, KERNEL_NAME, working_dir=out)
 """
+FLOOR_RUN_KERNELS = """
+import sys
+from pathlib import Path
+from qyb.report.kernels import KernelForker
+from qyb.report.run import KERNEL_NAME, REGISTRY, kernel_imports, run_papermill
+out = Path(sys.argv[1])
+with KernelForker(kernel_imports(REGISTRY)) as forker:
+    for source in sys.argv[2:]:
+        run_papermill(Path(source), out / Path(source).name, {}, KERNEL_NAME, working_dir=out,
+                      connection_dir=out / "kernels", shutdown="immediate", forker=forker)
+"""
 
 
 def floor_specs(folder: Path) -> list[NotebookSpec]:
@@ -74,10 +91,10 @@ def timed(argv: list[str], env: dict | None = None) -> float:
     return elapsed
 
 
-def time_floor(specs: list[NotebookSpec], work: Path) -> float:
-    """The imports-only notebooks, one after another, by papermill in one fresh process."""
+def time_floor(specs: list[NotebookSpec], work: Path, script: str = FLOOR) -> float:
+    """The imports-only notebooks, one after another, by papermill in one fresh process (``script``: how)."""
     out = Path(tempfile.mkdtemp(prefix="floor-", dir=work))
-    return timed([sys.executable, "-c", FLOOR, str(out), *[str(s.source()) for s in specs]])
+    return timed([sys.executable, "-c", script, str(out), *[str(s.source()) for s in specs]])
 
 
 def time_run(month: str, work: Path, store: Path, fresh: bool) -> tuple[float, dict]:
@@ -121,20 +138,23 @@ def main(argv: list[str] | None = None) -> int:
         store = work / "store"  # the run's own store, never the project's
         specs = floor_specs(work)
         time_floor(specs, work)  # warm-up: disk cache, bytecode, font cache
-        floors, fresh, again = [], [], []
+        floors, run_floors, fresh, again = [], [], [], []
         for _ in range(args.repeat):
             floors.append(time_floor(specs, work))
+            run_floors.append(time_floor(specs, work, FLOOR_RUN_KERNELS))
             fresh.append(time_run(args.month, work, store, fresh=True))
             again.append(time_run(args.month, work, store, fresh=False))
-    floor = min(floors)
+    floor, run_floor = min(floors), min(run_floors)
     (run, run_where), (rerun, rerun_where) = min(fresh, key=lambda r: r[0]), min(again, key=lambda r: r[0])
     print(f"monthly run {args.month}: {len(REGISTRY)} notebooks ({', '.join(s.name for s in REGISTRY)}); "
           f"load average {os.getloadavg()[0]:.2f}, {os.cpu_count()} CPUs; best of {args.repeat}")
     print(f"  floor (imports only, one after another): {floor:6.2f} s   (each: {', '.join(f'{f:.2f}' for f in floors)})")
+    print(f"  floor, the run's kernels (for review):   {run_floor:6.2f} s   "
+          f"(each: {', '.join(f'{f:.2f}' for f in run_floors)})")
     print(f"  run, new month (empty store):            {run:6.2f} s   (each: {', '.join(f'{r:.2f}' for r, _ in fresh)})"
-          f"   ratio {run / floor:5.2f}")
+          f"   ratio {run / floor:5.2f}  ({run / run_floor:.2f} to the run's kernels)")
     print(f"  run again (store holds the month):       {rerun:6.2f} s   (each: {', '.join(f'{r:.2f}' for r, _ in again)})"
-          f"   ratio {rerun / floor:5.2f}")
+          f"   ratio {rerun / floor:5.2f}  ({rerun / run_floor:.2f} to the run's kernels)")
     print("  where the best runs' time went (seconds; the run's steps overlap: helpers, notebooks and documents "
           "run at once):")
     show("new month", run_where)

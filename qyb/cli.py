@@ -337,6 +337,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--office", help="office settings YAML: issuer and 预警 rules (default: qyb/report/office.yaml)")
     p.add_argument("--republish", action="store_true",
                    help="replace a month already published with different figures (noted in run.json)")
+    p.add_argument("--kernels", choices=("forked", "fresh"),
+                   help="how the notebooks' kernels start: forked from one process that has imported qyb "
+                        "(default, faster) or each fresh (environment: QYB_KERNELS)")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=cmd_run)
     return parser

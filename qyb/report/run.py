@@ -225,12 +225,15 @@ KERNEL_START_ATTEMPTS = 3
 KERNELS_DIR = ".kernels"
 
 
-def kernel_manager_in(folder: Path):
+def kernel_manager_in(folder: Path, forker=None):
     """A kernel manager class that writes its kernels' connection files into ``folder`` (a run's build
-    folder), not as ``/tmp/tmpXXXX.json``: a killed run's files go with its build folder."""
+    folder), not as ``/tmp/tmpXXXX.json``: a killed run's files go with its build folder; with ``forker``
+    (a :class:`qyb.report.kernels.KernelForker`) its kernels are forked from the run's template process."""
     import uuid
 
     from jupyter_client.manager import AsyncKernelManager
+
+    from qyb.report.kernels import launch_in
 
     class RunKernelManager(AsyncKernelManager):
         def __init__(self, **kwargs):
@@ -239,12 +242,16 @@ def kernel_manager_in(folder: Path):
                 Path(folder).mkdir(parents=True, exist_ok=True)
                 self.connection_file = str(Path(folder) / f"kernel-{uuid.uuid4().hex}.json")
 
+        async def _async_launch_kernel(self, kernel_cmd, **kw):
+            if not await launch_in(forker, self, kernel_cmd, kw):
+                await super()._async_launch_kernel(kernel_cmd, **kw)
+
     return RunKernelManager
 
 
 def run_papermill(source: Path, out: Path, parameters: dict, kernel: str = KERNEL_NAME,
                   working_dir: Path | None = None, timeout: int = CELL_TIMEOUT, log_output: bool = False,
-                  connection_dir: Path | None = None, shutdown: str = "graceful"):
+                  connection_dir: Path | None = None, shutdown: str = "graceful", forker=None):
     """``papermill.execute_notebook`` with a retry when the *kernel fails to start*.
 
     Kernels started at the same moment by several processes can race for the same free
@@ -259,13 +266,15 @@ def run_papermill(source: Path, out: Path, parameters: dict, kernel: str = KERNE
     a shutdown request, then a wait while the kernel's interpreter tears itself down) or ``immediate``
     (the kernel process is ended at once: the notebook is complete, its outputs received and its files
     written by then, so the run does not wait seconds per kernel for a teardown nothing needs).
+    ``forker``: the run's :class:`~qyb.report.kernels.KernelForker` (with ``connection_dir``): the kernel is
+    forked from its template process instead of started afresh.
     """
     import random
 
     import papermill as pm
 
     resources = {"metadata": {"path": str(working_dir)}} if working_dir else {}
-    extra = {"kernel_manager_class": kernel_manager_in(connection_dir)} if connection_dir else {}
+    extra = {"kernel_manager_class": kernel_manager_in(connection_dir, forker)} if connection_dir else {}
     for attempt in range(1, KERNEL_START_ATTEMPTS + 1):
         try:
             return pm.execute_notebook(str(source), str(out), parameters=parameters, kernel_name=kernel,
@@ -282,11 +291,12 @@ def run_papermill(source: Path, out: Path, parameters: dict, kernel: str = KERNE
 
 
 def execute_one(spec: NotebookSpec, parameters: dict, build: Path, kernel: str, log_output: bool = True,
-                html: bool = True):
+                html: bool = True, forker=None):
     """Execute one notebook into ``build/notebooks/NAME.ipynb`` (and ``build/NAME.html``).
 
     Returns (seconds executing, seconds converting). Raises papermill's
-    PapermillExecutionError when a cell fails (the output notebook holds the error).
+    PapermillExecutionError when a cell fails (the output notebook holds the error). ``forker``: see
+    :func:`run_papermill`.
     """
     import nbformat
 
@@ -295,7 +305,8 @@ def execute_one(spec: NotebookSpec, parameters: dict, build: Path, kernel: str, 
     params = {k: str(parameters.get(k, "")) for k in spec.params}
     t0 = time.perf_counter()
     nb = run_papermill(spec.source(), out, params, kernel, working_dir=build, timeout=spec.timeout,
-                       log_output=log_output, connection_dir=build / KERNELS_DIR, shutdown="immediate")
+                       log_output=log_output, connection_dir=build / KERNELS_DIR, shutdown="immediate",
+                       forker=forker)
     t1 = time.perf_counter()
     if html:
         nb = nbformat.from_dict(nb)
@@ -353,8 +364,9 @@ def _failed_cell(path: Path) -> str:
 
 def execute_all(specs: list[NotebookSpec], parameters: dict, build: Path, progress: Progress,
                 kernel: str = KERNEL_NAME, failed_dir: Path | None = None, html: bool = True,
-                max_workers: int | None = None) -> None:
-    """Execute ``specs`` concurrently where their ``after`` lists allow; HTML as each finishes.
+                max_workers: int | None = None, forker=None) -> None:
+    """Execute ``specs`` concurrently where their ``after`` lists allow; HTML as each finishes; kernels
+    forked from ``forker``'s template when given (:mod:`qyb.report.kernels`).
 
     On the first failure: waits for the running notebooks, starts no new ones,
     copies the failed notebook to ``failed_dir`` and raises :class:`NotebookFailed`.
@@ -374,7 +386,7 @@ def execute_all(specs: list[NotebookSpec], parameters: dict, build: Path, progre
                 ready = [s for s in pending if set(s.after) <= done]
                 for s in ready:
                     pending.remove(s)
-                    running[pool.submit(_execute_in_worker, s, parameters, build, kernel, True, html)] = s
+                    running[pool.submit(_execute_in_worker, s, parameters, build, kernel, True, html, forker)] = s
             if not running:
                 break
             finished, _ = wait(list(running), return_when=FIRST_COMPLETED)
@@ -535,6 +547,7 @@ def _run_locked(args, registry: list[NotebookSpec] | None, kernel: str, reports_
         write_ranking_documents,
         write_unit_documents,
     )
+    from qyb.report.kernels import kernel_mode, kernels_used, start_forker
     from qyb.report.month import month_report
     from qyb.report.publish import kill_point, new_build, publish
     from qyb.report.published import check_republish
@@ -543,6 +556,7 @@ def _run_locked(args, registry: list[NotebookSpec] | None, kernel: str, reports_
     from qyb.report.summary import summary_html
 
     started = _dt.datetime.now().astimezone()
+    kernels = kernel_mode(getattr(args, "kernels", None))
     progress = Progress(quiet=getattr(args, "quiet", False))
     specs = list(REGISTRY if registry is None else registry)
     data_dir = Path(args.data).resolve() if getattr(args, "data", None) else DATA_RAW
@@ -570,7 +584,10 @@ def _run_locked(args, registry: list[NotebookSpec] | None, kernel: str, reports_
     # the rank intervals when they are stored
     shared = edition.store is not None and edition.panel.store_key is not None
     helpers: list[prepare.Helper] = []
+    forker = None
     try:
+        # the kernels' template imports what the notebooks import while the helpers start (qyb.report.kernels)
+        forker = start_forker(kernel_imports(specs), kernels)
         helpers += prepare.start(specs, parameters, edition) if shared else []  # forked before any thread starts
         ensure_kernel(kernel)
         import papermill  # noqa: F401 -- imported here, so the notebooks' threads start their kernels at once
@@ -579,7 +596,7 @@ def _run_locked(args, registry: list[NotebookSpec] | None, kernel: str, reports_
         def run_notebooks():
             try:
                 execute_all(specs, parameters, build, progress, kernel,
-                            failed_dir=reports_root / "_failed" / month)
+                            failed_dir=reports_root / "_failed" / month, forker=forker)
             except BaseException as exc:  # re-raised in the main thread
                 errors.append(exc)
 
@@ -642,6 +659,7 @@ def _run_locked(args, registry: list[NotebookSpec] | None, kernel: str, reports_
             record = run_record(month, edition.method, edition.panel, parameters | {"output_dir": f"reports/{month}"},
                                 started, dict(progress.steps), [s.name for s in specs])
             record["parameters"]["kernel"] = kernel
+            record["parameters"]["kernels"] = kernels_used(forker)
             record["office"] = {"issuer": office.issuer, "alerts": [dataclasses.asdict(r) for r in office.rules]}
             if republished:
                 record["republished"] = republished
@@ -662,8 +680,15 @@ def _run_locked(args, registry: list[NotebookSpec] | None, kernel: str, reports_
         raise (output_failure(exc, build) or exc) from exc
     finally:
         prepare.finish(helpers, progress)
+        if forker is not None:
+            forker.close()
         if build.exists():
             shutil.rmtree(build, ignore_errors=True)
+
+
+def kernel_imports(specs: list[NotebookSpec]) -> str:
+    """The import statements of the notebooks ``specs`` (:func:`notebook_imports`), each once."""
+    return "\n".join(dict.fromkeys(notebook_imports(spec.source()) for spec in specs))
 
 
 def notebook_imports(notebook: Path) -> str:
@@ -725,7 +750,7 @@ def warm_caches(kernel: str = KERNEL_NAME) -> dict[str, float]:
     from nbformat.v4 import new_code_cell, new_notebook
 
     ensure_kernel(kernel)
-    imports = "\n".join(dict.fromkeys(notebook_imports(spec.source()) for spec in REGISTRY))
+    imports = kernel_imports(REGISTRY)
     with tempfile.TemporaryDirectory() as tmp:
         nb = new_notebook(cells=[new_code_cell(imports)])
         nb.metadata["kernelspec"] = {"name": kernel, "display_name": kernel, "language": "python"}
