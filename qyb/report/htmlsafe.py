@@ -29,7 +29,7 @@ from html.parser import HTMLParser
 
 import pandas as pd
 
-__all__ = ["CSP", "CSP_META", "escape_text", "escape_frame", "markdown_html", "sanitise_page"]
+__all__ = ["CSP", "CSP_META", "escape_text", "escape_frame", "image_title", "markdown_html", "sanitise_page"]
 
 #: the policy of every published page: nothing runs, nothing is fetched from elsewhere
 CSP = ("default-src 'none'; script-src 'none'; object-src 'none'; base-uri 'none'; form-action 'none'; "
@@ -157,7 +157,7 @@ class _Scrubber(HTMLParser):
         if tag == "meta" and any(n.lower() == "http-equiv" for n, _ in attrs):
             self.removed += 1  # a refresh, or a policy other than ours
             return
-        self.out.append(f"<{tag}{self._attrs(tag, attrs)}{' /' if closed else ''}>")
+        self.out.append(f"<{tag}{self._attrs(tag, _accessible(tag, attrs))}{' /' if closed else ''}>")
 
     def handle_endtag(self, tag):
         if self.skip:
@@ -194,9 +194,65 @@ class _Scrubber(HTMLParser):
         pass
 
 
+#: the parts of a notebook page a keyboard reaches (nbconvert's choice): each cell's text and each output
+_FOCUSABLE = {"jp-Cell-inputWrapper", "jp-OutputArea-output"}
+
+
+def _accessible(tag: str, attrs: list) -> list:
+    """``attrs`` completed for readers of assistive technology, as nbconvert's HTML exporter completes them
+    (in a second parse of the page that :func:`qyb.report.run.notebook_html` spares): an image without
+    ``alt`` gets its title (:func:`image_title`, else 图表); each notebook output and the text of each
+    Markdown cell is focusable (``tabindex``)."""
+    names = {n.lower() for n, _ in attrs}
+    if tag == "img" and "alt" not in names:
+        src = next((v for n, v in attrs if n.lower() == "src" and v), "")
+        return [*attrs, ("alt", image_title(src) or "图表")]
+    if tag == "div" and "tabindex" not in names and any(
+            n.lower() == "class" and _FOCUSABLE & set((v or "").split()) for n, v in attrs):
+        return [*attrs, ("tabindex", "0")]
+    return attrs
+
+
+def image_title(src: str) -> str:
+    """The ``Title`` a PNG embedded as ``data:image/png;base64,…`` carries (:func:`qyb.plots.save_figure`
+    writes the figure's caption there, as an ``iTXt`` or ``tEXt`` chunk before the image data); "" if none.
+    Only the first few kilobytes are decoded. Reference: PNG Specification (ISO/IEC 15948), 11.3.4."""
+    import base64
+    import binascii
+    import struct
+    import zlib
+
+    head = "data:image/png;base64,"
+    if not src.startswith(head):
+        return ""
+    try:
+        data = base64.b64decode(src[len(head):len(head) + 8192].strip() + "==", validate=False)
+    except (binascii.Error, ValueError):
+        return ""
+    at = 8  # the PNG signature
+    while at + 8 <= len(data):
+        length, kind = struct.unpack(">I4s", data[at:at + 8])
+        body = data[at + 8:at + 8 + length]
+        if kind == b"IDAT" or len(body) < length:
+            return ""
+        keyword, _, rest = body.partition(b"\0")
+        if keyword == b"Title":
+            try:
+                if kind == b"tEXt":
+                    return rest.decode("latin-1")
+                if kind == b"iTXt" and len(rest) >= 2:
+                    compressed, text = rest[0], rest[2:].split(b"\0", 2)[-1]
+                    return (zlib.decompress(text) if compressed else text).decode("utf-8")
+            except (UnicodeDecodeError, zlib.error):
+                return ""
+        at += 12 + length
+    return ""
+
+
 def sanitise_page(page: str) -> str:
     """A published HTML page with nothing that could run or fetch (see the module doc) and :data:`CSP` as
-    the first element of its ``<head>``. Text and the rest of the markup are kept as they were."""
+    the first element of its ``<head>``. Text and the rest of the markup are kept as they were, images
+    and notebook outputs made accessible (:func:`_accessible`)."""
     scrub = _Scrubber()
     scrub.feed(page)
     scrub.close()

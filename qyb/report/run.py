@@ -202,8 +202,6 @@ def notebook_html(nb, title: str = "") -> str:
     """
     import copy
 
-    from nbconvert import HTMLExporter
-
     global _HTML_EXPORTER
     nb = copy.deepcopy(nb)
     nb.cells = [c for c in nb.cells
@@ -215,9 +213,35 @@ def notebook_html(nb, title: str = "") -> str:
     resources = {"metadata": {"name": title}} if title else None
     with _HTML_LOCK:
         if _HTML_EXPORTER is None:
-            _HTML_EXPORTER = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
+            _HTML_EXPORTER = _page_exporter()
         body, _ = _HTML_EXPORTER.from_notebook_node(nb, resources=resources)
     return sanitise_page(body.replace("</head>", PAGE_CSS + "\n</head>", 1))
+
+
+def _page_exporter():
+    """nbconvert's ``HTMLExporter`` (no code, no prompts) without the BeautifulSoup pass it makes over every
+    finished page, about two thirds of a page's conversion time: that pass gives images an English
+    placeholder as alternative text and makes outputs focusable, which :func:`qyb.report.htmlsafe.sanitise_page`
+    does in the scrub every page goes through anyway (with the figure's Chinese title as the text)."""
+    from nbconvert import HTMLExporter
+    from nbconvert.exporters.templateexporter import TemplateExporter
+    from nbconvert.filters.highlight import Highlight2HTML
+    from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
+
+    class PageExporter(HTMLExporter):
+        def from_notebook_node(self, nb, resources=None, **kw):
+            # HTMLExporter.from_notebook_node up to its soup (nbconvert 7)
+            langinfo = nb.metadata.get("language_info", {})
+            lexer = langinfo.get("pygments_lexer", langinfo.get("name", None))
+            highlight_code = self.filters.get("highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self))
+            resources = self._init_resources(resources)
+            filter_data_type = WidgetsDataTypeFilter(notebook_metadata=self._nb_metadata, parent=self,
+                                                     resources=resources)
+            self.register_filter("highlight_code", highlight_code)
+            self.register_filter("filter_data_type", filter_data_type)
+            return TemplateExporter.from_notebook_node(self, nb, resources, **kw)
+
+    return PageExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
 
 
 KERNEL_START_ATTEMPTS = 3

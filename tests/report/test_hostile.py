@@ -231,6 +231,46 @@ def test_scrub_removes_what_escaping_would_have_missed():
     assert clean.count("Content-Security-Policy") == 1
 
 
+def _png(*chunks: tuple[bytes, bytes]) -> str:
+    """A data URL of a PNG made of ``chunks`` (kind, body) after IHDR, before a token IDAT (CRCs computed)."""
+    import base64
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    data = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 0, 0, 0, 0))
+    data += b"".join(chunk(k, b) for k, b in chunks) + chunk(b"IDAT", zlib.compress(b"\0\0"))
+    return "data:image/png;base64," + base64.b64encode(data).decode("ascii")
+
+
+def test_images_get_their_title_as_alternative_text_and_it_stays_text():
+    import zlib
+
+    from qyb.report.htmlsafe import image_title
+
+    utf8 = "平安形势指数排名".encode()
+    assert image_title(_png((b"iTXt", b"Title\0\0\0\0\0" + utf8))) == "平安形势指数排名"
+    assert image_title(_png((b"iTXt", b"Title\0\1\0\0\0" + zlib.compress(utf8)))) == "平安形势指数排名"
+    assert image_title(_png((b"tEXt", b"Title\0ranking"))) == "ranking"
+    assert image_title(_png((b"tEXt", b"Software\0x"))) == ""  # no title
+    assert image_title(_png()) == "" and image_title("figures/a.png") == "" and image_title("data:image/png;base64,!!") == ""
+    hostile = _png((b"iTXt", b"Title\0\0\0\0\0" + b'<script>alert(1)</script>" onerror="alert(2)'))
+    page = sanitise_page(f'<div class="jp-RenderedImage jp-OutputArea-output"><img src="{hostile}"></div>'
+                         '<img src="figures/b.png" alt="已有">')
+    scan = assert_inert(page, "alt text")
+    images = [a for t, a in scan.tags if t == "img"]
+    assert images[0]["alt"] == '<script>alert(1)</script>" onerror="alert(2)' and "onerror" not in images[0]
+    assert images[1]["alt"] == "已有"  # an existing text is kept
+    assert 'tabindex="0"' in page and "<script>" not in page
+
+
+def test_an_image_without_a_title_reads_as_a_chart():
+    page = sanitise_page('<img src="figures/a.png">')
+    assert 'alt="图表"' in page
+
+
 # ---------------------------------------------------------------- spreadsheets and CSV
 def test_spreadsheets_hold_no_formula(published):
     import openpyxl

@@ -130,6 +130,22 @@ def test_html_has_no_code(smoke):
         assert "示例数据" in page
 
 
+def test_page_figures_carry_their_chinese_titles_as_alternative_text(smoke):
+    """Every image of every page has alternative text: the figure's title (its Chinese caption), never
+    nbconvert's English placeholder; outputs and Markdown cells are reachable by keyboard."""
+    for spec in REGISTRY:
+        page = (smoke.folder / f"{spec.name}.html").read_text(encoding="utf-8")
+        images = re.findall(r"<img [^>]*>", page)
+        assert all(' alt="' in tag for tag in images), spec.name
+        assert "No description has been provided" not in page
+        alts = re.findall(r' alt="([^"]*)"', page)
+        assert all(re.search(r"[\u4e00-\u9fff]", a) for a in alts), alts
+        outputs = re.findall(r'<div class="[^"]*jp-OutputArea-output[^"]*"[^>]*>', page)
+        assert outputs and all('tabindex="0"' in tag for tag in outputs)
+    ranking = (smoke.folder / "01_ranking.html").read_text(encoding="utf-8")
+    assert 'alt="平安形势指数排名 (index ranking)"' in ranking
+
+
 def test_xlsx_one_row_per_unit_with_chinese_headers(smoke):
     import openpyxl
 
