@@ -6,7 +6,8 @@ Both are timed from the start of a fresh process to its end, as a user meets the
 * **floor**: the fixed cost of the notebooks: one notebook per entry of the run's registry, each
   holding only the imports of that report notebook, executed one after another by papermill in
   one process (``python -c``), with the run's kernel.
-* **run (new month)**: ``qyb run --month M`` on the shipped sample into a temporary reports folder,
+* **run (new month)**: ``qyb run --month M`` on the shipped sample into a temporary reports folder
+  (default: the sample's latest month, the one ``make report`` publishes),
   with an empty processed store (a month seen for the first time: validate, score, draw the rank
   intervals and the fairness section of 03 (in helper processes started as soon as the month is
   validated, :mod:`qyb.report.prepare`), notebooks, documents, HTML, publish).
@@ -25,7 +26,7 @@ the best run's time went (the run's own steps from ``run.json``, each notebook's
 the executed notebooks). Timings on a busy machine mean little (the load average is printed): the
 run uses both cores where the floor uses one.
 
-    .venv/bin/python benchmarks/run_benchmark.py [--month 2023-03] [--repeat 3]
+    .venv/bin/python benchmarks/run_benchmark.py [--month 2023-12] [--repeat 3]
 """
 from __future__ import annotations
 
@@ -129,9 +130,14 @@ def show(label: str, where: dict) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--month", default="2023-03")
+    parser.add_argument("--month", default=None, help="YYYY-MM (default: the sample's latest month)")
     parser.add_argument("--repeat", type=int, default=3, help="timed repetitions of each (best reported)")
     args = parser.parse_args(argv)
+    if args.month is None:
+        from qyb.data.monthfile import month_files
+        from qyb.paths import DATA_RAW
+
+        args.month = max(month_files(DATA_RAW))
     ensure_kernel()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
