@@ -178,7 +178,7 @@ class _Scrubber(HTMLParser):
 
     def handle_charref(self, name):
         if not self.skip:
-            self.out.append(f"&#{name};")
+            self.out.append(_charref(name))
 
     def handle_comment(self, data):
         pass  # comments are dropped (conditional comments of old browsers could hide markup)
@@ -196,6 +196,20 @@ class _Scrubber(HTMLParser):
 
 #: the parts of a notebook page a keyboard reaches (nbconvert's choice): each cell's text and each output
 _FOCUSABLE = {"jp-Cell-inputWrapper", "jp-OutputArea-output"}
+
+
+def _charref(name: str) -> str:
+    """A numeric character reference (``&#24179;``, ``&#x5e73;``) as its character when that is plain text
+    (nbconvert writes the Chinese of Markdown headings so; a page reads, and is searched, as text), else
+    kept as written (markup characters, controls, what is not a character)."""
+    try:
+        code = int(name[1:], 16) if name[:1] in "xX" else int(name)
+        char = chr(code)
+    except (ValueError, OverflowError):
+        return f"&#{name};"
+    if char in "<>&\"'" or not char.isprintable() or 0xD800 <= code <= 0xDFFF:
+        return f"&#{name};"
+    return char
 
 
 def _accessible(tag: str, attrs: list) -> list:

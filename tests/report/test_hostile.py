@@ -266,6 +266,16 @@ def test_images_get_their_title_as_alternative_text_and_it_stays_text():
     assert 'tabindex="0"' in page and "<script>" not in page
 
 
+def test_character_references_become_text_but_never_markup():
+    """nbconvert writes the Chinese of Markdown headings as numeric references: they become the characters
+    (a page reads and is searched as text); a reference to a markup character stays a reference."""
+    page = sanitise_page("<h1>&#24179;&#23433;&#x6307;&#25968;</h1><p>&#60;script&#62;alert(1)&#x3C;/script&#x3e;"
+                         "&#38;&#34;&#39;&#0;&#xD800;&#99999999;</p>")
+    assert "<h1>平安指数</h1>" in page
+    assert "&#60;script&#62;alert(1)&#x3C;/script&#x3e;&#38;&#34;&#39;&#0;&#xD800;&#99999999;" in page
+    assert "<script>" not in page
+
+
 def test_an_image_without_a_title_reads_as_a_chart():
     page = sanitise_page('<img src="figures/a.png">')
     assert 'alt="图表"' in page
