@@ -19,7 +19,7 @@ __all__ = [
     "Baseline", "BASELINES", "baseline", "STAR", "stars_text", "UP", "DOWN", "SAME", "NEW",
     "movement_text", "movement_phrase", "LABELS", "label", "SYNTHETIC_BANNER", "SYNTHETIC_STAMP",
     "INDEX_DECIMALS", "SCORE_DECIMALS", "fmt_score", "fmt_index", "fmt_pct", "fmt_points", "MINUS",
-    "CODE_COLUMNS", "GLOSSARY", "month_zh",
+    "CODE_COLUMNS", "GLOSSARY", "month_zh", "text_width", "pad_text",
 ]
 
 
@@ -144,6 +144,21 @@ def fmt_points(x) -> str:
         return ""
     text = f"{abs(float(x)):.1f}".removesuffix(".0")
     return f"{MINUS}{text}" if float(x) else "0"
+
+
+def text_width(text: str) -> int:
+    """Columns ``text`` takes in a terminal: two for a wide or full-width character (Chinese, ★ is one),
+    none for a combining mark, one otherwise (Unicode Standard Annex #11, East Asian Width)."""
+    import unicodedata
+
+    return sum(0 if unicodedata.combining(ch) else 2 if unicodedata.east_asian_width(ch) in "WF" else 1
+               for ch in text)
+
+
+def pad_text(text: str, width: int) -> str:
+    """``text`` padded with spaces to ``width`` terminal columns (:func:`text_width`), as ``f"{text:<width}"``
+    pads ASCII; longer text is left as it is."""
+    return text + " " * max(0, width - text_width(text))
 
 
 def month_zh(month: str) -> str:

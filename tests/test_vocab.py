@@ -41,3 +41,25 @@ def test_rounding_is_half_away_from_zero():
 def test_labels():
     assert label("entropy") == LABELS["entropy"] == "熵权法"
     assert label("fraud", {"fraud": "反电诈"}) == "反电诈" and label("unknown") == "unknown"
+
+
+def test_text_width_counts_terminal_columns():
+    from qyb.vocab import pad_text, text_width
+
+    assert text_width("validate") == 8 and text_width("体检表 pdf") == 10 and text_width("榜单（完整）") == 12
+    assert text_width("e\u0301") == 1  # a combining accent takes no column
+    assert pad_text("体检表", 8) == "体检表  " and pad_text("toolong", 3) == "toolong"
+
+
+def test_run_progress_lines_keep_durations_in_one_column():
+    import io
+
+    from qyb.report.run import Progress
+    from qyb.vocab import text_width
+
+    out = io.StringIO()
+    progress = Progress(stream=out)
+    for step in ("validate", "体检表 pdf", "榜单.pdf", "通报.docx", "last month's intervals (notebook)"):
+        progress.done(step, 1.5)
+    columns = {text_width(line[: line.index("1.50 s")]) for line in out.getvalue().splitlines()}
+    assert len(columns) == 1, out.getvalue()

@@ -52,6 +52,7 @@ from pathlib import Path
 
 from qyb.errors import InputError, OutputError, Problem
 from qyb.report.htmlsafe import sanitise_page
+from qyb.vocab import pad_text
 
 #: what papermill logs of a kernel's output (a warning a cell printed) belongs to the notebook, not the terminal:
 #: without a handler of its own, Python's last-resort handler would print it on stderr
@@ -117,8 +118,13 @@ class NotebookFailed(Exception):
 
 
 # ---------------------------------------------------------------- progress
+#: terminal columns of a step's name in the progress lines (the longest, "last month's intervals (notebook)")
+STEP_WIDTH = 34
+
+
 class Progress:
-    """One line per step with its duration; silent when quiet. Thread-safe."""
+    """One line per step with its duration, the durations in one column whatever the script of the step's
+    name (:func:`qyb.vocab.pad_text`); silent when quiet. Thread-safe."""
 
     def __init__(self, quiet: bool = False, stream=None):
         self.quiet = quiet
@@ -131,7 +137,7 @@ class Progress:
             self.steps[step] = seconds
             if not self.quiet:
                 extra = f"  {detail}" if detail else ""
-                print(f"[qyb run] {step:<32} {seconds:6.2f} s{extra}", file=self.stream, flush=True)
+                print(f"[qyb run] {pad_text(step, STEP_WIDTH)} {seconds:6.2f} s{extra}", file=self.stream, flush=True)
 
 
 class _Timer:
