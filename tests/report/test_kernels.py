@@ -108,9 +108,9 @@ def test_interrupt_and_graceful_shutdown(tmp_path, forker):
             msg_id = client.execute("import time; time.sleep(60)")
             await asyncio.sleep(1.0)
             await manager.interrupt_kernel()
-            reply = await client._async_get_shell_msg(timeout=30)
+            reply = await client.get_shell_msg(timeout=30)
             while reply["parent_header"].get("msg_id") != msg_id:
-                reply = await client._async_get_shell_msg(timeout=30)
+                reply = await client.get_shell_msg(timeout=30)
             interrupted = reply["content"]["status"] == "error" and reply["content"]["ename"] == "KeyboardInterrupt"
             await manager.shutdown_kernel(now=False)
         finally:
