@@ -37,6 +37,8 @@ import time
 from multiprocessing.connection import Connection
 from pathlib import Path
 
+from qyb.report.forked import released, run_only
+
 __all__ = ["KERNELS_ENV", "MODES", "KernelForker", "ForkedKernel", "kernel_mode", "start_forker", "kernels_used",
            "launch_in"]
 
@@ -112,7 +114,7 @@ class KernelForker:
         self._lock = threading.Lock()
         self._failed: str | None = None
         self._conn.send(("preload", preload))
-        _OPEN.add(self)
+        run_only(self, self._conn.close)  # the template ends when the run's end closes
 
     def _ask(self, *request):
         with self._lock:
@@ -149,7 +151,7 @@ class KernelForker:
 
     def close(self, timeout: float = 5.0) -> None:
         """End the template and every kernel of it still running."""
-        _OPEN.discard(self)
+        released(self)
         self._ask("stop")
         with self._lock:
             self._failed = self._failed or "closed"
@@ -165,24 +167,6 @@ class KernelForker:
 
     def __exit__(self, *exc) -> None:
         self.close()
-
-
-_OPEN: set[KernelForker] = set()
-
-
-def _forget_forkers_in_child() -> None:
-    """A process forked by the run (:mod:`qyb.report.prepare`) closes its copy of the run's end of each
-    template's connection: the template sees the run end when the run ends, whoever else lives on."""
-    for forker in list(_OPEN):
-        try:
-            forker._conn.close()
-        except OSError:
-            pass
-    _OPEN.clear()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_forget_forkers_in_child)
 
 
 def start_forker(preload: str, mode: str | None = None) -> KernelForker | None:

@@ -39,6 +39,7 @@ import tempfile
 from pathlib import Path
 
 from qyb.errors import InputError, Problem
+from qyb.report.forked import released, run_only
 
 __all__ = ["MonthLock", "KILL_POINTS", "kill_point", "new_build", "publish", "recover", "clean_up", "leftovers",
            "BUILD_PREFIX", "ASIDE_PREFIX", "LOCK_PREFIX", "JOURNAL_PREFIX"]
@@ -74,24 +75,6 @@ def kill_point(name: str) -> None:
 
 
 # ---------------------------------------------------------------- the lock
-_HELD: set[MonthLock] = set()
-
-
-def _forget_locks_in_child() -> None:
-    """A forked helper (:mod:`qyb.report.prepare`) closes its copy of every held lock file: the lock stays
-    with the run (an ``flock`` lives as long as any copy of the open file), and a killed run's helpers no
-    longer keep the month locked while they finish; nor can a helper's exit unlock the run's month."""
-    for lock in list(_HELD):
-        if lock._fh is not None:
-            lock._fh.close()  # closes this process's descriptor only; no LOCK_UN
-            lock._fh = None
-    _HELD.clear()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_forget_locks_in_child)
-
-
 class MonthLock:
     """An exclusive lock on one month of one reports folder (``reports/.lock-YYYY-MM`` holding the pid).
 
@@ -133,7 +116,7 @@ class MonthLock:
         fh.write(str(os.getpid()))
         fh.flush()
         self._fh = fh
-        _HELD.add(self)
+        run_only(self, self._drop_copy)
         return self
 
     def try_acquire(self) -> bool:
@@ -143,6 +126,13 @@ class MonthLock:
             return True
         except InputError:
             return False
+
+    def _drop_copy(self) -> None:
+        """In a forked child: close this process's copy of the lock file (no LOCK_UN: the lock stays with
+        the run; :mod:`qyb.report.forked`)."""
+        if self._fh is not None:
+            self._fh.close()
+            self._fh = None
 
     def release(self) -> None:
         """Remove the lock file and let go (a run leaves nothing behind; one waiting on the removed file
@@ -154,7 +144,7 @@ class MonthLock:
             fcntl.flock(self._fh, fcntl.LOCK_UN)
             self._fh.close()
             self._fh = None
-            _HELD.discard(self)
+            released(self)
 
     def __enter__(self) -> MonthLock:
         return self.acquire()
